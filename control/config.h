@@ -1,0 +1,66 @@
+#pragma once
+// cordond configuration (ARCHITECTURE.md "Configuration"), loaded with yaml-cpp.
+// Unknown keys are errors naming the key; missing optional keys take the defaults below.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "rules/ip_addr.h"
+#include "rules/snapshot.h"
+
+namespace cordon {
+
+// A config problem: what() is "file:line: reason" (or "file: reason").
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class Mode : uint8_t { kInline, kMirror };
+enum class TlsAction : uint8_t { kReset, kDrop };
+enum class HttpAction : uint8_t { kRedirect, kReset, kPage, kDrop };
+enum class DnsAction : uint8_t { kNxdomain, kSinkhole, kRefused, kDrop };
+enum class IpAction : uint8_t { kDrop, kReset };
+
+struct PortConfig {
+  std::string name;
+  std::string dev;   // PCI address or vdev spec ("net_pcap0,rx_pcap=in.pcap")
+  std::string role;  // "" (traffic port) or "inject" (mirror mode)
+};
+
+struct ActionsConfig {
+  TlsAction tls = TlsAction::kReset;
+  // HTTP default: redirect when a location is configured, else reset.
+  HttpAction http = HttpAction::kReset;
+  std::string http_location;
+  DnsAction dns = DnsAction::kNxdomain;
+  IpAddr sinkhole_a;     // family 0 when not configured
+  IpAddr sinkhole_aaaa;
+  uint32_t dns_ttl = 60;  // TTL of sinkhole answers
+  IpAction ip = IpAction::kDrop;
+};
+
+struct Config {
+  std::string path;  // file it was loaded from ("" for defaults)
+  Mode mode = Mode::kInline;
+  unsigned workers = 1;
+  std::vector<std::string> eal_args;
+  std::vector<PortConfig> ports;
+  std::vector<rules::ListSource> rules;
+  ActionsConfig actions;
+  std::string control_socket = "/run/cordon/cordon.sock";
+  std::string metrics = "127.0.0.1:9188";
+  std::string events_path;
+  uint32_t flow_table_size = 65536;  // flows per worker
+};
+
+// Loads and validates a config file. Relative rule paths are resolved against the
+// config file's directory. Throws ConfigError.
+Config loadConfig(const std::string& path);
+
+// A list given with --rules: named after the file's stem, action block.
+rules::ListSource listFromPath(const std::string& path);
+
+}  // namespace cordon

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/act/policy.h"
 #include "rules/ip_addr.h"
 #include "rules/snapshot.h"
 
@@ -18,28 +19,10 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class Mode : uint8_t { kInline, kMirror };
-enum class TlsAction : uint8_t { kReset, kDrop };
-enum class HttpAction : uint8_t { kRedirect, kReset, kPage, kDrop };
-enum class DnsAction : uint8_t { kNxdomain, kSinkhole, kRefused, kDrop };
-enum class IpAction : uint8_t { kDrop, kReset };
-
 struct PortConfig {
   std::string name;
   std::string dev;   // PCI address or vdev spec ("net_pcap0,rx_pcap=in.pcap")
   std::string role;  // "" (traffic port) or "inject" (mirror mode)
-};
-
-struct ActionsConfig {
-  TlsAction tls = TlsAction::kReset;
-  // HTTP default: redirect when a location is configured, else reset.
-  HttpAction http = HttpAction::kReset;
-  std::string http_location;
-  DnsAction dns = DnsAction::kNxdomain;
-  IpAddr sinkhole_a;     // family 0 when not configured
-  IpAddr sinkhole_aaaa;
-  uint32_t dns_ttl = 60;  // TTL of sinkhole answers
-  IpAction ip = IpAction::kDrop;
 };
 
 struct Config {

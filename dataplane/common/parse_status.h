@@ -15,10 +15,14 @@ enum class ParseStatus : uint8_t {
 
 constexpr const char* parseStatusName(ParseStatus s) {
   switch (s) {
-    case ParseStatus::kOk: return "ok";
-    case ParseStatus::kNeedMore: return "need_more";
-    case ParseStatus::kMalformed: return "malformed";
-    case ParseStatus::kUnsupported: return "unsupported";
+    case ParseStatus::kOk:
+      return "ok";
+    case ParseStatus::kNeedMore:
+      return "need_more";
+    case ParseStatus::kMalformed:
+      return "malformed";
+    case ParseStatus::kUnsupported:
+      return "unsupported";
   }
   return "?";
 }

@@ -1,0 +1,256 @@
+#include "control/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <set>
+
+namespace cordon {
+namespace {
+
+// "file:line: reason" for a node (yaml-cpp marks are 0-based).
+[[noreturn]] void fail(const std::string& file, const YAML::Node& node, const std::string& why) {
+  const YAML::Mark m = node.Mark();
+  if (m.line >= 0) throw ConfigError(file + ":" + std::to_string(m.line + 1) + ": " + why);
+  throw ConfigError(file + ": " + why);
+}
+
+void checkKeys(const std::string& file, const YAML::Node& map, const std::string& where,
+               const std::set<std::string>& allowed) {
+  if (!map.IsMap()) fail(file, map, where + " must be a mapping");
+  for (const auto& kv : map) {
+    const std::string key = kv.first.as<std::string>();
+    if (!allowed.count(key)) fail(file, kv.first, "unknown key '" + where + "." + key + "'");
+  }
+}
+
+std::string str(const std::string& file, const YAML::Node& n, const std::string& what) {
+  if (!n.IsScalar()) fail(file, n, what + " must be a string");
+  return n.as<std::string>();
+}
+
+unsigned uint(const std::string& file, const YAML::Node& n, const std::string& what, unsigned lo,
+              unsigned hi) {
+  if (!n.IsScalar()) fail(file, n, what + " must be a number");
+  try {
+    const long v = std::stol(n.as<std::string>());
+    if (v >= lo && v <= hi) return static_cast<unsigned>(v);
+  } catch (const std::exception&) {
+  }
+  fail(file, n,
+       what + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+void loadDataplane(const std::string& file, const YAML::Node& dp, Config* c) {
+  checkKeys(file, dp, "dataplane", {"mode", "workers", "eal", "ports", "flow_table_size"});
+  if (dp["mode"]) {
+    const std::string m = str(file, dp["mode"], "dataplane.mode");
+    if (m == "inline") {
+      c->mode = Mode::kInline;
+    } else if (m == "mirror") {
+      c->mode = Mode::kMirror;
+    } else {
+      fail(file, dp["mode"], "dataplane.mode must be inline or mirror, not '" + m + "'");
+    }
+  }
+  if (dp["workers"]) c->workers = uint(file, dp["workers"], "dataplane.workers", 1, 128);
+  if (dp["flow_table_size"]) {
+    c->flow_table_size =
+        uint(file, dp["flow_table_size"], "dataplane.flow_table_size", 1024, 1u << 26);
+  }
+  if (dp["eal"]) {
+    if (!dp["eal"].IsSequence()) fail(file, dp["eal"], "dataplane.eal must be a list");
+    for (const auto& a : dp["eal"]) c->eal_args.push_back(str(file, a, "dataplane.eal entry"));
+  }
+  if (dp["ports"]) {
+    if (!dp["ports"].IsSequence()) fail(file, dp["ports"], "dataplane.ports must be a list");
+    for (const auto& p : dp["ports"]) {
+      checkKeys(file, p, "dataplane.ports[]", {"name", "dev", "role"});
+      PortConfig pc;
+      if (!p["dev"]) fail(file, p, "a port needs 'dev'");
+      pc.dev = str(file, p["dev"], "port dev");
+      pc.name = p["name"] ? str(file, p["name"], "port name") : pc.dev;
+      if (p["role"]) {
+        pc.role = str(file, p["role"], "port role");
+        if (pc.role != "inject" && pc.role != "capture" && pc.role != "traffic") {
+          fail(file, p["role"], "port role must be inject, capture or traffic");
+        }
+      }
+      c->ports.push_back(pc);
+    }
+  }
+}
+
+void loadRules(const std::string& file, const YAML::Node& rs, Config* c) {
+  if (!rs.IsSequence()) fail(file, rs, "rules must be a list");
+  const std::filesystem::path base = std::filesystem::path(file).parent_path();
+  std::set<std::string> names;
+  for (const auto& r : rs) {
+    checkKeys(file, r, "rules[]", {"name", "path", "action", "url", "format", "refresh", "pubkey"});
+    rules::ListSource ls;
+    if (r["url"]) {
+      fail(file, r["url"], "feed URLs are not supported by this build yet; use 'path'");
+    }
+    if (!r["path"]) fail(file, r, "a rule list needs 'path'");
+    std::filesystem::path p = str(file, r["path"], "rules[].path");
+    if (p.is_relative()) p = base / p;
+    ls.path = p.lexically_normal().string();
+    ls.name = r["name"] ? str(file, r["name"], "rules[].name") : listFromPath(ls.path).name;
+    if (!names.insert(ls.name).second) fail(file, r, "duplicate list name '" + ls.name + "'");
+    if (r["action"]) {
+      const std::string a = str(file, r["action"], "rules[].action");
+      if (a == "block") {
+        ls.action = rules::ListAction::kBlock;
+      } else if (a == "monitor") {
+        ls.action = rules::ListAction::kMonitor;
+      } else {
+        fail(file, r["action"], "rules[].action must be block or monitor, not '" + a + "'");
+      }
+    }
+    if (r["format"]) {
+      const std::string f = str(file, r["format"], "rules[].format");
+      if (f != "list") fail(file, r["format"], "unsupported list format '" + f + "'");
+    }
+    c->rules.push_back(ls);
+  }
+}
+
+void loadActions(const std::string& file, const YAML::Node& a, Config* c) {
+  checkKeys(file, a, "actions", {"tls", "http", "dns", "quic", "ip"});
+  ActionsConfig& ac = c->actions;
+  if (a["tls"]) {
+    const std::string v = str(file, a["tls"], "actions.tls");
+    if (v == "reset") {
+      ac.tls = TlsAction::kReset;
+    } else if (v == "drop") {
+      ac.tls = TlsAction::kDrop;
+    } else {
+      fail(file, a["tls"], "actions.tls must be reset or drop");
+    }
+  }
+  if (a["http"]) {
+    const YAML::Node h = a["http"];
+    std::string mode;
+    if (h.IsScalar()) {
+      mode = h.as<std::string>();
+    } else {
+      checkKeys(file, h, "actions.http", {"mode", "location"});
+      if (h["location"]) ac.http_location = str(file, h["location"], "actions.http.location");
+      mode = h["mode"] ? str(file, h["mode"], "actions.http.mode")
+                       : (ac.http_location.empty() ? "reset" : "redirect");
+    }
+    if (mode == "redirect") {
+      if (ac.http_location.empty()) fail(file, h, "actions.http redirect needs a 'location'");
+      if (ac.http_location.find_first_of("\r\n") != std::string::npos) {
+        fail(file, h, "actions.http.location must not contain CR or LF");
+      }
+      ac.http = HttpAction::kRedirect;
+    } else if (mode == "reset") {
+      ac.http = HttpAction::kReset;
+    } else if (mode == "page") {
+      ac.http = HttpAction::kPage;
+    } else if (mode == "drop") {
+      ac.http = HttpAction::kDrop;
+    } else {
+      fail(file, h, "actions.http.mode must be redirect, reset, page or drop");
+    }
+  }
+  if (a["dns"]) {
+    const YAML::Node d = a["dns"];
+    std::string mode;
+    if (d.IsScalar()) {
+      mode = d.as<std::string>();
+    } else {
+      checkKeys(file, d, "actions.dns", {"mode", "a", "aaaa", "ttl"});
+      mode = d["mode"] ? str(file, d["mode"], "actions.dns.mode") : "nxdomain";
+      if (d["a"] && (!parseIp(str(file, d["a"], "actions.dns.a"), &ac.sinkhole_a) ||
+                     ac.sinkhole_a.family != 4)) {
+        fail(file, d["a"], "actions.dns.a must be an IPv4 address");
+      }
+      if (d["aaaa"] && (!parseIp(str(file, d["aaaa"], "actions.dns.aaaa"), &ac.sinkhole_aaaa) ||
+                        ac.sinkhole_aaaa.family != 6)) {
+        fail(file, d["aaaa"], "actions.dns.aaaa must be an IPv6 address");
+      }
+      if (d["ttl"]) ac.dns_ttl = uint(file, d["ttl"], "actions.dns.ttl", 0, 86400);
+    }
+    if (mode == "nxdomain") {
+      ac.dns = DnsAction::kNxdomain;
+    } else if (mode == "sinkhole") {
+      if (!ac.sinkhole_a.family && !ac.sinkhole_aaaa.family) {
+        fail(file, d, "actions.dns sinkhole needs 'a' and/or 'aaaa'");
+      }
+      ac.dns = DnsAction::kSinkhole;
+    } else if (mode == "refused") {
+      ac.dns = DnsAction::kRefused;
+    } else if (mode == "drop") {
+      ac.dns = DnsAction::kDrop;
+    } else {
+      fail(file, d, "actions.dns.mode must be nxdomain, sinkhole, refused or drop");
+    }
+  }
+  if (a["quic"]) {
+    if (str(file, a["quic"], "actions.quic") != "drop") {
+      fail(file, a["quic"], "actions.quic must be drop");
+    }
+  }
+  if (a["ip"]) {
+    const std::string v = str(file, a["ip"], "actions.ip");
+    if (v == "drop") {
+      ac.ip = IpAction::kDrop;
+    } else if (v == "reset") {
+      ac.ip = IpAction::kReset;
+    } else {
+      fail(file, a["ip"], "actions.ip must be drop or reset");
+    }
+  }
+}
+
+}  // namespace
+
+rules::ListSource listFromPath(const std::string& path) {
+  rules::ListSource ls;
+  ls.path = path;
+  ls.name = std::filesystem::path(path).stem().string();
+  if (ls.name.empty()) ls.name = path;
+  ls.action = rules::ListAction::kBlock;
+  return ls;
+}
+
+Config loadConfig(const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::BadFile&) {
+    throw ConfigError(file + ": cannot read file");
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  Config c;
+  c.path = file;
+  if (root.IsNull()) return c;
+  try {
+    checkKeys(file, root, "config",
+              {"dataplane", "rules", "actions", "control", "events", "evidence"});
+    if (root["dataplane"]) loadDataplane(file, root["dataplane"], &c);
+    if (root["rules"]) loadRules(file, root["rules"], &c);
+    if (root["actions"]) loadActions(file, root["actions"], &c);
+    if (root["control"]) {
+      const YAML::Node ctl = root["control"];
+      checkKeys(file, ctl, "control", {"socket", "metrics"});
+      if (ctl["socket"]) c.control_socket = str(file, ctl["socket"], "control.socket");
+      if (ctl["metrics"]) c.metrics = str(file, ctl["metrics"], "control.metrics");
+    }
+    if (root["events"]) {
+      checkKeys(file, root["events"], "events", {"path"});
+      if (root["events"]["path"]) c.events_path = str(file, root["events"]["path"], "events.path");
+    }
+    if (root["evidence"]) {
+      fail(file, root["evidence"], "the evidence ledger is not supported by this build yet");
+    }
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  return c;
+}
+
+}  // namespace cordon

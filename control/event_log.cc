@@ -1,0 +1,178 @@
+#include "control/event_log.h"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+
+namespace cordon {
+
+const char* eventTypeName(EventType t) {
+  switch (t) {
+    case EventType::kBlock:
+      return "block";
+    case EventType::kRedirect:
+      return "redirect";
+    case EventType::kMonitor:
+      return "monitor";
+  }
+  return "?";
+}
+
+const char* eventActionName(EventAction a) {
+  switch (a) {
+    case EventAction::kDrop:
+      return "drop";
+    case EventAction::kReset:
+      return "reset";
+    case EventAction::kRedirect:
+      return "redirect";
+    case EventAction::kNxdomain:
+      return "nxdomain";
+    case EventAction::kSinkhole:
+      return "sinkhole";
+    case EventAction::kRefused:
+      return "refused";
+    case EventAction::kPass:
+      return "pass";
+    case EventAction::kPage:
+      return "page";
+  }
+  return "?";
+}
+
+const char* appProtoName(AppProto a) {
+  switch (a) {
+    case AppProto::kDns:
+      return "dns";
+    case AppProto::kTls:
+      return "tls";
+    case AppProto::kQuic:
+      return "quic";
+    case AppProto::kHttp:
+      return "http";
+    case AppProto::kIp:
+      return "ip";
+  }
+  return "?";
+}
+
+std::string formatTimestamp(uint64_t ns) {
+  const time_t secs = static_cast<time_t>(ns / 1000000000ull);
+  const unsigned micros = static_cast<unsigned>(ns % 1000000000ull / 1000);
+  tm t{};
+  gmtime_r(&secs, &t);
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", t.tm_year + 1900,
+                t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, micros);
+  return buf;
+}
+
+void appendJsonEscaped(std::string_view s, std::string* out) {
+  static const char kHex[] = "0123456789abcdef";
+  for (const char ch : s) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (b == '"' || b == '\\') {
+      out->push_back('\\');
+      out->push_back(ch);
+    } else if (b < 0x20 || b >= 0x7f) {
+      // Bytes outside printable ASCII are written as \u00XX so every line is valid JSON.
+      out->append("\\u00");
+      out->push_back(kHex[b >> 4]);
+      out->push_back(kHex[b & 15]);
+    } else {
+      out->push_back(ch);
+    }
+  }
+}
+
+namespace {
+
+void field(std::string* out, const char* key, std::string_view value) {
+  out->push_back('"');
+  out->append(key);
+  out->append("\":\"");
+  appendJsonEscaped(value, out);
+  out->push_back('"');
+}
+
+}  // namespace
+
+void formatEvent(const EventRecord& e, std::string* out) {
+  out->push_back('{');
+  field(out, "timestamp", formatTimestamp(e.ts_ns));
+  out->push_back(',');
+  field(out, "event_type", eventTypeName(e.type));
+  out->push_back(',');
+  field(out, "action", eventActionName(e.action));
+  out->push_back(',');
+  field(out, "app_proto", appProtoName(e.app));
+  out->push_back(',');
+  field(out, "proto", e.ip_proto == 6 ? "TCP" : e.ip_proto == 17 ? "UDP" : "IP");
+  out->push_back(',');
+  field(out, "src_ip", ipToString(e.src));
+  if (e.ip_proto == 6 || e.ip_proto == 17) out->append(",\"src_port\":" + std::to_string(e.sport));
+  out->push_back(',');
+  field(out, "dest_ip", ipToString(e.dst));
+  if (e.ip_proto == 6 || e.ip_proto == 17) {
+    out->append(",\"dest_port\":" + std::to_string(e.dport));
+  }
+  if (e.host_len) {
+    out->push_back(',');
+    field(out, "host", {e.host, e.host_len});
+  }
+  if (e.app == AppProto::kHttp && e.host_len) {
+    out->push_back(',');
+    std::string url = "http://";
+    url.append(e.host, e.host_len);
+    url.append(e.path, e.path_len);
+    field(out, "url", url);
+  }
+  if (e.ech) out->append(",\"ech\":true");
+  if (e.rule) {
+    const rules::Rule& r = *e.rule;
+    out->append(",\"rule\":{");
+    field(out, "pattern", r.exception ? "@@" + std::string(r.pattern) : std::string(r.pattern));
+    out->push_back(',');
+    field(out, "list", r.list);
+    out->push_back(',');
+    field(out, "id", r.id);
+    if (!r.ref.empty()) {
+      out->push_back(',');
+      field(out, "ref", r.ref);
+    }
+    out->push_back('}');
+  }
+  out->push_back('}');
+}
+
+EventLog::~EventLog() {
+  if (f_) std::fflush(f_);
+  if (owned_ && f_) std::fclose(f_);
+}
+
+void EventLog::open(const std::string& path) {
+  if (path == "-") {
+    f_ = stdout;
+    owned_ = false;
+    return;
+  }
+  f_ = std::fopen(path.c_str(), "w");
+  if (!f_) throw std::runtime_error(path + ": cannot open event log: " + std::strerror(errno));
+  owned_ = true;
+}
+
+void EventLog::write(const EventRecord& e) {
+  if (!f_) return;
+  line_.clear();
+  formatEvent(e, &line_);
+  line_.push_back('\n');
+  std::fwrite(line_.data(), 1, line_.size(), f_);
+  ++written_;
+}
+
+void EventLog::flush() {
+  if (f_) std::fflush(f_);
+}
+
+}  // namespace cordon

@@ -1,0 +1,42 @@
+#pragma once
+// The EVE-style event log (ARCHITECTURE.md "Event log"): one JSON object per line per
+// enforcement decision, drained from the workers' event rings by the control plane.
+
+#include <cstdio>
+#include <string>
+
+#include "dataplane/act/event.h"
+
+namespace cordon {
+
+// Appends the JSON object for `e` (no trailing newline) to *out.
+void formatEvent(const EventRecord& e, std::string* out);
+
+// ISO-8601 UTC with microseconds: "2026-11-23T20:00:00.123456Z".
+std::string formatTimestamp(uint64_t ns);
+
+// Appends JSON string escaping of `s` (without quotes) to *out.
+void appendJsonEscaped(std::string_view s, std::string* out);
+
+class EventLog {
+ public:
+  EventLog() = default;
+  ~EventLog();
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  // Opens `path` for appending ("-" is stdout). Throws std::runtime_error naming the file.
+  void open(const std::string& path);
+  bool isOpen() const { return f_ != nullptr; }
+  void write(const EventRecord& e);
+  void flush();
+  uint64_t written() const { return written_; }
+
+ private:
+  FILE* f_ = nullptr;
+  bool owned_ = false;
+  std::string line_;
+  uint64_t written_ = 0;
+};
+
+}  // namespace cordon

@@ -1,0 +1,63 @@
+#include "dataplane/io/eal.h"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "dataplane/io/mbuf_time.h"
+
+namespace cordon {
+namespace {
+
+bool has(const std::vector<std::string>& args, const std::string& flag) {
+  return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+    return a == flag || a.rfind(flag + "=", 0) == 0;
+  });
+}
+
+}  // namespace
+
+bool hugepagesAvailable() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  long value = 0;
+  while (in >> key >> value) {
+    if (key == "HugePages_Total:") return value > 0;
+    in.ignore(256, '\n');
+  }
+  return false;
+}
+
+bool initEal(std::vector<std::string> args, std::string* err) {
+  if (!has(args, "--no-huge") && !hugepagesAvailable()) {
+    args.push_back("--no-huge");
+  }
+  if (has(args, "--no-huge") && !has(args, "-m") && !has(args, "--socket-mem")) {
+    args.push_back("-m");
+    args.push_back("512");
+  }
+  if (!has(args, "--file-prefix") && !has(args, "--in-memory")) args.push_back("--in-memory");
+  if (!has(args, "--log-level")) args.push_back("--log-level=error");
+  std::vector<std::string> owned;
+  owned.push_back("cordond");
+  owned.insert(owned.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : owned) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  if (rte_eal_init(static_cast<int>(owned.size()), argv.data()) < 0) {
+    std::string joined;
+    for (const auto& a : args) joined += " " + a;
+    *err = std::string("DPDK EAL initialisation failed (") + rte_strerror(rte_errno) +
+           "); EAL arguments:" + joined;
+    return false;
+  }
+  if (!registerMbufTimeField()) {
+    *err = "cannot register the mbuf time field";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace cordon

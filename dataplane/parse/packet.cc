@@ -1,0 +1,186 @@
+#include "dataplane/parse/packet.h"
+
+#include "dataplane/common/byte_reader.h"
+
+namespace cordon {
+namespace {
+
+constexpr uint16_t kEtherIpv4 = 0x0800;
+constexpr uint16_t kEtherIpv6 = 0x86dd;
+constexpr uint16_t kEtherVlan = 0x8100;     // IEEE 802.1Q
+constexpr uint16_t kEtherQinq = 0x88a8;     // IEEE 802.1ad
+constexpr uint16_t kEtherQinqOld = 0x9100;  // pre-standard QinQ, still seen in the field
+
+constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kProtoUdp = 17;
+
+PacketStatus malformed(Counter* reason, Counter c) {
+  *reason = c;
+  return PacketStatus::kMalformed;
+}
+
+// TCP (RFC 9293 section 3.1) or UDP (RFC 768) header at p->l4_offset, l4_len bytes.
+PacketStatus parseL4(std::span<const uint8_t> frame, PacketInfo* p, Counter* reason) {
+  ByteReader r(frame.subspan(p->l4_offset, p->l4_len));
+  if (p->ip_proto == kProtoTcp) {
+    p->l4 = L4::kTcp;
+    uint8_t off_byte = 0;
+    if (!r.readU16(&p->sport) || !r.readU16(&p->dport) || !r.readU32(&p->seq) ||
+        !r.readU32(&p->ack) || !r.readU8(&off_byte) || !r.readU8(&p->tcp_flags)) {
+      return malformed(reason, Counter::malformed_tcp);
+    }
+    const size_t hdr = static_cast<size_t>(off_byte >> 4) * 4;
+    if (hdr < 20 || hdr > p->l4_len) return malformed(reason, Counter::malformed_tcp);
+    p->payload_offset = static_cast<uint16_t>(p->l4_offset + hdr);
+    p->payload_len = static_cast<uint16_t>(p->l4_len - hdr);
+    return PacketStatus::kOk;
+  }
+  if (p->ip_proto == kProtoUdp) {
+    p->l4 = L4::kUdp;
+    uint16_t len = 0;
+    if (!r.readU16(&p->sport) || !r.readU16(&p->dport) || !r.readU16(&len)) {
+      return malformed(reason, Counter::malformed_udp);
+    }
+    if (len < 8 || len > p->l4_len) return malformed(reason, Counter::malformed_udp);
+    p->l4_len = len;  // UDP length bounds the datagram (trailing bytes are not payload)
+    p->payload_offset = static_cast<uint16_t>(p->l4_offset + 8);
+    p->payload_len = static_cast<uint16_t>(len - 8);
+    return PacketStatus::kOk;
+  }
+  p->l4 = L4::kOther;
+  return PacketStatus::kOk;
+}
+
+// RFC 791 section 3.1.
+PacketStatus parseIpv4(std::span<const uint8_t> frame, PacketInfo* p, Counter* reason) {
+  ByteReader r(frame.subspan(p->l3_offset));
+  uint8_t ver_ihl = 0, tos = 0, ttl = 0;
+  uint16_t total = 0, id = 0, frag = 0, csum = 0;
+  std::span<const uint8_t> src, dst;
+  if (!r.readU8(&ver_ihl) || !r.readU8(&tos) || !r.readU16(&total) || !r.readU16(&id) ||
+      !r.readU16(&frag) || !r.readU8(&ttl) || !r.readU8(&p->ip_proto) || !r.readU16(&csum) ||
+      !r.readBytes(4, &src) || !r.readBytes(4, &dst)) {
+    return malformed(reason, Counter::malformed_ipv4);
+  }
+  const size_t ihl = size_t{ver_ihl & 0x0fu} * 4;
+  if ((ver_ihl >> 4) != 4 || ihl < 20 || total < ihl || total > r.size()) {
+    return malformed(reason, Counter::malformed_ipv4);
+  }
+  p->ip_version = 4;
+  p->src = IpAddr::v4(src.data());
+  p->dst = IpAddr::v4(dst.data());
+  p->l4_offset = static_cast<uint16_t>(p->l3_offset + ihl);
+  p->l4_len = static_cast<uint16_t>(total - ihl);
+  // More-fragments flag or a non-zero offset: not the whole datagram.
+  p->fragment = (frag & 0x3fff) != 0;
+  if (p->fragment) return PacketStatus::kOk;
+  return parseL4(frame, p, reason);
+}
+
+// RFC 8200 sections 3 and 4.
+PacketStatus parseIpv6(std::span<const uint8_t> frame, PacketInfo* p, Counter* reason) {
+  ByteReader r(frame.subspan(p->l3_offset));
+  uint32_t vtf = 0;
+  uint16_t plen = 0;
+  uint8_t next = 0, hops = 0;
+  std::span<const uint8_t> src, dst;
+  if (!r.readU32(&vtf) || !r.readU16(&plen) || !r.readU8(&next) || !r.readU8(&hops) ||
+      !r.readBytes(16, &src) || !r.readBytes(16, &dst)) {
+    return malformed(reason, Counter::malformed_ipv6);
+  }
+  if ((vtf >> 28) != 6 || plen > r.remaining()) return malformed(reason, Counter::malformed_ipv6);
+  p->ip_version = 6;
+  p->src = IpAddr::v6(src.data());
+  p->dst = IpAddr::v6(dst.data());
+  ByteReader ext(r.rest().first(plen));
+  for (int i = 0;; ++i) {
+    const bool is_ext = next == 0 || next == 43 || next == 44 || next == 60 || next == 51;
+    if (!is_ext) break;
+    if (i == kMaxIpv6ExtHeaders) return malformed(reason, Counter::malformed_ipv6_ext);
+    uint8_t nh = 0, len = 0;
+    if (!ext.readU8(&nh) || !ext.readU8(&len)) {
+      return malformed(reason, Counter::malformed_ipv6_ext);
+    }
+    size_t body = 0;
+    if (next == 44) {  // Fragment header: fixed 8 bytes (section 4.5)
+      uint16_t off_flags = 0;
+      if (!ext.readU16(&off_flags) || !ext.skip(4)) {
+        return malformed(reason, Counter::malformed_ipv6_ext);
+      }
+      if ((off_flags & 0xfff9) != 0) p->fragment = true;  // offset != 0 or M flag
+    } else if (next == 51) {  // AH (RFC 4302 section 2.2): length in 4-octet units minus 2
+      body = (size_t{len} + 2) * 4 - 2;
+    } else {  // Hop-by-hop, routing, destination options: (len + 1) * 8 octets
+      body = (size_t{len} + 1) * 8 - 2;
+    }
+    if (body && !ext.skip(body)) return malformed(reason, Counter::malformed_ipv6_ext);
+    next = nh;
+  }
+  p->ip_proto = next;
+  p->l4_offset = static_cast<uint16_t>(p->l3_offset + 40 + ext.offset());
+  p->l4_len = static_cast<uint16_t>(plen - ext.offset());
+  if (p->fragment) return PacketStatus::kOk;
+  return parseL4(frame, p, reason);
+}
+
+}  // namespace
+
+PacketStatus parsePacket(std::span<const uint8_t> frame, PacketInfo* p, Counter* reason) {
+  *p = PacketInfo{};
+  // Frames are at most an mbuf's data room; offsets below fit in uint16_t.
+  if (frame.size() > 65535) frame = frame.first(65535);
+  ByteReader r(frame);
+  uint16_t type = 0;
+  if (!r.skip(12) || !r.readU16(&type)) return malformed(reason, Counter::malformed_l2);
+  while (type == kEtherVlan || type == kEtherQinq || type == kEtherQinqOld) {
+    if (p->vlan_tags == kMaxVlanTags) return malformed(reason, Counter::malformed_vlan_depth);
+    uint16_t tci = 0;
+    if (!r.readU16(&tci) || !r.readU16(&type)) return malformed(reason, Counter::malformed_l2);
+    ++p->vlan_tags;
+  }
+  p->l3_offset = static_cast<uint16_t>(r.offset());
+  if (type == kEtherIpv4) return parseIpv4(frame, p, reason);
+  if (type == kEtherIpv6) return parseIpv6(frame, p, reason);
+  return PacketStatus::kNonIp;
+}
+
+uint32_t checksumAdd(std::span<const uint8_t> data, uint32_t sum) {
+  ByteReader r(data);
+  uint16_t w = 0;
+  while (r.remaining() >= 2) {
+    if (!r.readU16(&w)) break;
+    sum += w;
+    if (sum & 0x80000000u) sum = (sum & 0xffff) + (sum >> 16);
+  }
+  uint8_t last = 0;
+  if (r.readU8(&last)) sum += uint32_t{last} << 8;
+  return sum;
+}
+
+uint16_t checksumFold(uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum & 0xffff);
+}
+
+uint32_t pseudoHeaderSum(const IpAddr& src, const IpAddr& dst, uint8_t proto, uint32_t l4_len) {
+  uint32_t sum = 0;
+  sum = checksumAdd({src.bytes, src.length()}, sum);
+  sum = checksumAdd({dst.bytes, dst.length()}, sum);
+  sum += proto;
+  sum += l4_len >> 16;
+  sum += l4_len & 0xffff;
+  return sum;
+}
+
+bool l4ChecksumOk(std::span<const uint8_t> frame, const PacketInfo& p) {
+  if (p.l4 != L4::kTcp && p.l4 != L4::kUdp) return true;
+  std::span<const uint8_t> seg = frame.subspan(p.l4_offset, p.l4_len);
+  if (p.l4 == L4::kUdp && p.ip_version == 4 && seg.size() >= 8 && seg[6] == 0 && seg[7] == 0) {
+    return true;  // RFC 768: zero = no checksum (IPv4 only)
+  }
+  uint32_t sum = pseudoHeaderSum(p.src, p.dst, p.ip_proto, p.l4_len);
+  sum = checksumAdd(seg, sum);
+  return checksumFold(sum) == 0;
+}
+
+}  // namespace cordon

@@ -1,0 +1,148 @@
+// Builders of injected packets: every built frame is parsed back with the L2-L4 parser and
+// checked field by field against RFC 9293 (RST acceptability), RFC 1035 section 4.1.1
+// (DNS answer header) and the contract in ARCHITECTURE.md.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "dataplane/act/inject.h"
+
+namespace cordon {
+namespace {
+
+// Client 10.0.0.1:40000 → server 10.0.0.2:443, PSH|ACK seq 1000 ack 2000, 5 bytes, in one
+// 802.1Q tag (VLAN 7). Built here from fields (same layout as scapy's
+// Ether()/Dot1Q(vlan=7)/IP()/TCP()/"hello").
+std::vector<uint8_t> trigger() {
+  return {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x81, 0x00, 0x00, 0x07, 0x08, 0x00,
+          0x45, 0x00, 0x00, 0x2d, 0x00, 0x01, 0x00, 0x00, 0x40, 0x06, 0x00, 0x00, 10, 0, 0, 1,
+          10, 0, 0, 2, 0x9c, 0x40, 0x01, 0xbb, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x07, 0xd0,
+          0x50, 0x18, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 'h', 'e', 'l', 'l', 'o'};
+}
+
+TEST(InjectTest, RstTowardClientSwapsEverything) {
+  const auto t = trigger();
+  PacketInfo p;
+  Counter why{};
+  ASSERT_EQ(parsePacket(t, &p, &why), PacketStatus::kOk);
+  std::vector<uint8_t> out(256);
+  const size_t n = buildTcp(t, p, Toward::kClient, p.ack, p.seq + p.payload_len,
+                            kTcpRst | kTcpAck, {}, out);
+  ASSERT_GT(n, 0u);
+  out.resize(n);
+  PacketInfo r;
+  ASSERT_EQ(parsePacket(out, &r, &why), PacketStatus::kOk);
+  EXPECT_EQ(r.vlan_tags, 1);
+  EXPECT_EQ(std::vector<uint8_t>(out.begin(), out.begin() + 6),
+            std::vector<uint8_t>(t.begin() + 6, t.begin() + 12));  // to the client's MAC
+  EXPECT_EQ(ipToString(r.src), "10.0.0.2");
+  EXPECT_EQ(ipToString(r.dst), "10.0.0.1");
+  EXPECT_EQ(r.sport, 443);
+  EXPECT_EQ(r.dport, 40000);
+  EXPECT_EQ(r.seq, 2000u);
+  EXPECT_EQ(r.ack, 1005u);
+  EXPECT_EQ(r.tcp_flags, kTcpRst | kTcpAck);
+  EXPECT_EQ(r.payload_len, 0);
+  EXPECT_TRUE(l4ChecksumOk(out, r));
+  // IPv4 header checksum over the 20 header bytes folds to zero.
+  EXPECT_EQ(checksumFold(checksumAdd(std::span<const uint8_t>(out).subspan(r.l3_offset, 20), 0)),
+            0);
+  EXPECT_EQ(out[r.l3_offset + 8], kInjectTtl);
+  EXPECT_EQ(out[r.l3_offset + 6], 0x40);  // DF
+}
+
+TEST(InjectTest, RedirectTowardClientCarriesPayload) {
+  const auto t = trigger();
+  PacketInfo p;
+  Counter why{};
+  ASSERT_EQ(parsePacket(t, &p, &why), PacketStatus::kOk);
+  uint8_t body[512];
+  const size_t bn = buildHttpRedirect("http://notice.example/blocked", body);
+  const std::string expect =
+      "HTTP/1.1 302 Found\r\nLocation: http://notice.example/blocked\r\nContent-Length: 0\r\n"
+      "Connection: close\r\nCache-Control: no-store\r\n\r\n";
+  ASSERT_EQ(std::string(reinterpret_cast<char*>(body), bn), expect);
+  std::vector<uint8_t> out(512);
+  const size_t n = buildTcp(t, p, Toward::kClient, 2000, 1005, kTcpFin | kTcpPsh | kTcpAck,
+                            {body, bn}, out);
+  ASSERT_GT(n, 0u);
+  out.resize(n);
+  PacketInfo r;
+  ASSERT_EQ(parsePacket(out, &r, &why), PacketStatus::kOk);
+  EXPECT_EQ(r.payload_len, bn);
+  EXPECT_TRUE(l4ChecksumOk(out, r));
+}
+
+TEST(InjectTest, TooSmallBufferFails) {
+  const auto t = trigger();
+  PacketInfo p;
+  Counter why{};
+  ASSERT_EQ(parsePacket(t, &p, &why), PacketStatus::kOk);
+  for (size_t cap = 0; cap < 58; ++cap) {
+    std::vector<uint8_t> out(cap);
+    EXPECT_EQ(buildTcp(t, p, Toward::kServer, 1, 2, kTcpRst, {}, out), 0u) << cap;
+  }
+}
+
+// Query for "blocked.example" type A, id 0x1234, RD and CD set, with an EDNS OPT record
+// after the question (as dig sends); bytes laid out per RFC 1035 section 4.1.
+std::vector<uint8_t> dnsQuery(uint16_t qtype) {
+  std::vector<uint8_t> q = {0x12, 0x34, 0x01, 0x10, 0, 1, 0, 0, 0, 0, 0, 1};
+  for (const char* l : {"blocked", "example"}) {
+    q.push_back(static_cast<uint8_t>(strlen(l)));
+    q.insert(q.end(), l, l + strlen(l));
+  }
+  q.push_back(0);
+  q.insert(q.end(), {static_cast<uint8_t>(qtype >> 8), static_cast<uint8_t>(qtype), 0, 1});
+  q.insert(q.end(), {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0});  // OPT
+  return q;
+}
+
+TEST(InjectTest, DnsNxdomainEchoesIdQuestionAndFlags) {
+  const auto q = dnsQuery(1);
+  const size_t qend = 12 + 17 + 4;
+  uint8_t out[512];
+  const size_t n = buildDnsAnswer(q, qend, 1, DnsAnswerSpec{}, out);
+  ASSERT_EQ(n, qend);
+  EXPECT_EQ(out[0], 0x12);
+  EXPECT_EQ(out[1], 0x34);
+  // QR=1, opcode 0, AA=0, TC=0, RD=1 | RA=1, Z=0, AD=0, CD=1, RCODE=3
+  EXPECT_EQ(out[2], 0x81);
+  EXPECT_EQ(out[3], 0x93);
+  EXPECT_EQ(std::vector<uint8_t>(out + 4, out + 12),
+            (std::vector<uint8_t>{0, 1, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(std::vector<uint8_t>(out + 12, out + n),
+            std::vector<uint8_t>(q.begin() + 12, q.begin() + static_cast<long>(qend)));
+}
+
+TEST(InjectTest, DnsSinkholeAnswersMatchingQtypeOnly) {
+  DnsAnswerSpec spec;
+  spec.rcode = 0;
+  ASSERT_TRUE(parseIp("192.0.2.1", &spec.answer));
+  const size_t qend = 12 + 17 + 4;
+  uint8_t out[512];
+  auto a = dnsQuery(1);
+  size_t n = buildDnsAnswer(a, qend, 1, spec, out);
+  ASSERT_EQ(n, qend + 16);
+  EXPECT_EQ(out[7], 1);  // ANCOUNT
+  EXPECT_EQ(std::vector<uint8_t>(out + qend, out + n),
+            (std::vector<uint8_t>{0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1}));
+  auto aaaa = dnsQuery(28);
+  n = buildDnsAnswer(aaaa, qend, 28, spec, out);
+  EXPECT_EQ(n, qend);  // NODATA: no IPv6 sinkhole configured
+  EXPECT_EQ(out[3] & 0x0f, 0);
+  EXPECT_EQ(out[7], 0);
+}
+
+TEST(InjectTest, DnsAnswerRejectsBadQuestionEnd) {
+  const auto q = dnsQuery(1);
+  uint8_t out[512];
+  EXPECT_EQ(buildDnsAnswer(q, 5, 1, DnsAnswerSpec{}, out), 0u);
+  EXPECT_EQ(buildDnsAnswer(q, q.size() + 1, 1, DnsAnswerSpec{}, out), 0u);
+  EXPECT_EQ(buildDnsAnswer(q, 33, 1, DnsAnswerSpec{}, std::span<uint8_t>(out, 20)), 0u);
+}
+
+}  // namespace
+}  // namespace cordon

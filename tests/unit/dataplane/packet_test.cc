@@ -1,0 +1,180 @@
+// L2-L4 parser tests. Fixtures were generated with scapy 2.5 (Debian python3-scapy), whose
+// checksums are computed independently of cordon's:
+//   kV4Tcp  = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+//             /IP(src="10.0.0.1", dst="10.0.0.2", id=1)
+//             /TCP(sport=40000, dport=443, seq=1000, ack=2000, flags="PA")/Raw(b"hello")
+//   kQinqV6 = Ether(...)/Dot1AD(vlan=100)/Dot1Q(vlan=200)
+//             /IPv6(src="2001:db8::1", dst="2001:db8::2")/IPv6ExtHdrHopByHop()
+//             /IPv6ExtHdrDestOpt()/UDP(sport=5353, dport=53)/Raw(b"abc")
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "dataplane/parse/packet.h"
+
+namespace cordon {
+namespace {
+
+const std::vector<uint8_t> kV4Tcp = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x45,
+    0x00, 0x00, 0x2d, 0x00, 0x01, 0x00, 0x00, 0x40, 0x06, 0x66, 0xc8, 0x0a, 0x00, 0x00, 0x01,
+    0x0a, 0x00, 0x00, 0x02, 0x9c, 0x40, 0x01, 0xbb, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x07,
+    0xd0, 0x50, 0x18, 0x20, 0x00, 0x8e, 0x3f, 0x00, 0x00, 0x68, 0x65, 0x6c, 0x6c, 0x6f};
+
+const std::vector<uint8_t> kQinqV6 = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x88, 0xa8, 0x00,
+    0x64, 0x81, 0x00, 0x00, 0xc8, 0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x1b, 0x00, 0x40,
+    0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x02, 0x3c, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00, 0x11, 0x00, 0x01, 0x04, 0x00,
+    0x00, 0x00, 0x00, 0x14, 0xe9, 0x00, 0x35, 0x00, 0x0b, 0xca, 0xe2, 0x61, 0x62, 0x63};
+
+PacketStatus parse(const std::vector<uint8_t>& f, PacketInfo* p, Counter* why) {
+  return parsePacket(f, p, why);
+}
+
+TEST(PacketTest, Ipv4Tcp) {
+  PacketInfo p;
+  Counter why{};
+  ASSERT_EQ(parse(kV4Tcp, &p, &why), PacketStatus::kOk);
+  EXPECT_EQ(p.ip_version, 4);
+  EXPECT_EQ(p.l4, L4::kTcp);
+  EXPECT_EQ(ipToString(p.src), "10.0.0.1");
+  EXPECT_EQ(ipToString(p.dst), "10.0.0.2");
+  EXPECT_EQ(p.sport, 40000);
+  EXPECT_EQ(p.dport, 443);
+  EXPECT_EQ(p.seq, 1000u);
+  EXPECT_EQ(p.ack, 2000u);
+  EXPECT_EQ(p.tcp_flags, kTcpPsh | kTcpAck);
+  EXPECT_EQ(p.payload_len, 5);
+  EXPECT_EQ(p.payload_offset, 54);
+  EXPECT_TRUE(l4ChecksumOk(kV4Tcp, p));
+}
+
+TEST(PacketTest, QinqIpv6ExtensionHeadersUdp) {
+  PacketInfo p;
+  Counter why{};
+  ASSERT_EQ(parse(kQinqV6, &p, &why), PacketStatus::kOk);
+  EXPECT_EQ(p.vlan_tags, 2);
+  EXPECT_EQ(p.l3_offset, 22);
+  EXPECT_EQ(p.ip_version, 6);
+  EXPECT_EQ(p.l4, L4::kUdp);
+  EXPECT_EQ(p.l4_offset, 22 + 40 + 8 + 8);
+  EXPECT_EQ(p.sport, 5353);
+  EXPECT_EQ(p.dport, 53);
+  EXPECT_EQ(p.payload_len, 3);
+  EXPECT_EQ(ipToString(p.dst), "2001:db8::2");
+  EXPECT_TRUE(l4ChecksumOk(kQinqV6, p));
+}
+
+TEST(PacketTest, WrongChecksumIsDetected) {
+  std::vector<uint8_t> f = kV4Tcp;
+  f.back() ^= 0x20;  // payload changed, checksum not updated
+  PacketInfo p;
+  Counter why{};
+  ASSERT_EQ(parse(f, &p, &why), PacketStatus::kOk);
+  EXPECT_FALSE(l4ChecksumOk(f, p));
+}
+
+TEST(PacketTest, EthernetPaddingIsNotPayload) {
+  std::vector<uint8_t> f = kV4Tcp;
+  f.insert(f.end(), 10, 0);  // trailer after the IP datagram (short-frame padding)
+  PacketInfo p;
+  Counter why{};
+  ASSERT_EQ(parse(f, &p, &why), PacketStatus::kOk);
+  EXPECT_EQ(p.payload_len, 5);
+  EXPECT_TRUE(l4ChecksumOk(f, p));
+}
+
+// Every truncation of a valid frame is malformed (never an over-read, never kOk with
+// fields past the end).
+TEST(PacketTest, EveryTruncationIsMalformed) {
+  for (const auto* fixture : {&kV4Tcp, &kQinqV6}) {
+    for (size_t n = 0; n < fixture->size(); ++n) {
+      std::vector<uint8_t> f(fixture->begin(), fixture->begin() + n);
+      PacketInfo p;
+      Counter why{};
+      const PacketStatus st = parsePacket(f, &p, &why);
+      ASSERT_EQ(st, PacketStatus::kMalformed) << "prefix " << n;
+    }
+  }
+}
+
+struct MalformedCase {
+  const char* what;
+  size_t offset;  // byte of kV4Tcp to overwrite
+  uint8_t value;
+  Counter reason;
+};
+
+class PacketMalformedTest : public testing::TestWithParam<MalformedCase> {};
+
+TEST_P(PacketMalformedTest, CountsReason) {
+  const MalformedCase& c = GetParam();
+  std::vector<uint8_t> f = kV4Tcp;
+  f[c.offset] = c.value;
+  PacketInfo p;
+  Counter why{};
+  ASSERT_EQ(parsePacket(f, &p, &why), PacketStatus::kMalformed) << c.what;
+  EXPECT_EQ(why, c.reason) << c.what;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, PacketMalformedTest,
+    testing::Values(MalformedCase{"IHL below 5", 14, 0x44, Counter::malformed_ipv4},
+                    MalformedCase{"IHL beyond the datagram", 14, 0x4f, Counter::malformed_ipv4},
+                    MalformedCase{"version 5 in an IPv4 ethertype", 14, 0x55,
+                                  Counter::malformed_ipv4},
+                    MalformedCase{"total length beyond the frame", 16, 0x10,
+                                  Counter::malformed_ipv4},
+                    MalformedCase{"TCP data offset 4", 46, 0x40, Counter::malformed_tcp},
+                    MalformedCase{"TCP data offset past the segment", 46, 0xf0,
+                                  Counter::malformed_tcp}));
+
+TEST(PacketTest, TooManyVlanTags) {
+  std::vector<uint8_t> f(kV4Tcp.begin(), kV4Tcp.begin() + 12);
+  for (int i = 0; i <= kMaxVlanTags; ++i) {
+    f.insert(f.end(), {0x81, 0x00, 0x00, 0x01});
+  }
+  f.insert(f.end(), kV4Tcp.begin() + 12, kV4Tcp.end());
+  PacketInfo p;
+  Counter why{};
+  ASSERT_EQ(parsePacket(f, &p, &why), PacketStatus::kMalformed);
+  EXPECT_EQ(why, Counter::malformed_vlan_depth);
+}
+
+TEST(PacketTest, Ipv6ExtensionChainIsBounded) {
+  // IPv6 header followed by kMaxIpv6ExtHeaders + 1 destination-options headers.
+  std::vector<uint8_t> f(kQinqV6.begin(), kQinqV6.begin() + 12);
+  f.insert(f.end(), {0x86, 0xdd});
+  const int n = kMaxIpv6ExtHeaders + 1;
+  const uint16_t plen = static_cast<uint16_t>(n * 8 + 8);
+  f.insert(f.end(), {0x60, 0, 0, 0, static_cast<uint8_t>(plen >> 8),
+                     static_cast<uint8_t>(plen), 60, 64});
+  f.insert(f.end(), 32, 0x11);
+  for (int i = 0; i < n; ++i) f.insert(f.end(), {60, 0, 1, 4, 0, 0, 0, 0});
+  f.insert(f.end(), 8, 0);
+  PacketInfo p;
+  Counter why{};
+  ASSERT_EQ(parsePacket(f, &p, &why), PacketStatus::kMalformed);
+  EXPECT_EQ(why, Counter::malformed_ipv6_ext);
+}
+
+TEST(PacketTest, NonIpAndFragments) {
+  std::vector<uint8_t> arp(kV4Tcp.begin(), kV4Tcp.begin() + 12);
+  arp.insert(arp.end(), {0x08, 0x06});
+  arp.insert(arp.end(), 28, 0);
+  PacketInfo p;
+  Counter why{};
+  EXPECT_EQ(parsePacket(arp, &p, &why), PacketStatus::kNonIp);
+
+  std::vector<uint8_t> frag = kV4Tcp;
+  frag[20] = 0x20;  // more fragments
+  ASSERT_EQ(parsePacket(frag, &p, &why), PacketStatus::kOk);
+  EXPECT_TRUE(p.fragment);
+  EXPECT_EQ(p.l4, L4::kNone);
+}
+
+}  // namespace
+}  // namespace cordon

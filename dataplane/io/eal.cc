@@ -4,7 +4,10 @@
 #include <rte_errno.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
+
+#include <unistd.h>
 
 #include "dataplane/io/mbuf_time.h"
 
@@ -38,7 +41,19 @@ bool initEal(std::vector<std::string> args, std::string* err) {
     args.push_back("-m");
     args.push_back("512");
   }
-  if (!has(args, "--file-prefix") && !has(args, "--in-memory")) args.push_back("--in-memory");
+  // --in-memory keeps no runtime files, but DPDK rejects it with --no-huge (which implies
+  // legacy memory). Without hugepages, a per-process prefix and no shared config do the
+  // same job: parallel processes never meet in one runtime directory.
+  if (has(args, "--no-huge")) {
+    args.erase(std::remove(args.begin(), args.end(), std::string("--in-memory")), args.end());
+    if (!has(args, "--file-prefix")) {
+      args.push_back("--file-prefix=cordon-" + std::to_string(getpid()));
+    }
+    if (!has(args, "--no-shconf")) args.push_back("--no-shconf");
+    if (!has(args, "--no-telemetry")) args.push_back("--no-telemetry");
+  } else if (!has(args, "--file-prefix") && !has(args, "--in-memory")) {
+    args.push_back("--in-memory");
+  }
   if (!has(args, "--log-level")) args.push_back("--log-level=error");
   std::vector<std::string> owned;
   owned.push_back("cordond");
@@ -53,6 +68,11 @@ bool initEal(std::vector<std::string> args, std::string* err) {
            "); EAL arguments:" + joined;
     return false;
   }
+  // The runtime directory is empty with --no-shconf --no-telemetry: remove it at exit so
+  // per-process prefixes do not pile up under /var/run/dpdk.
+  static std::string runtime_dir;
+  runtime_dir = rte_eal_get_runtime_dir();
+  std::atexit([] { rmdir(runtime_dir.c_str()); });
   if (!registerMbufTimeField()) {
     *err = "cannot register the mbuf time field";
     return false;

@@ -10,8 +10,9 @@ namespace cordon {
 bool hugepagesAvailable();
 
 // Initialises the EAL once per process with `args` (without argv[0]). Adds --no-huge (and a
-// memory size) when the machine has no hugepages and the args don't choose, and --in-memory
-// unless a --file-prefix is given, so parallel processes never share a runtime directory.
+// memory size) when the machine has no hugepages and the args don't choose. Parallel processes
+// never share a runtime directory: --in-memory with hugepages; without them (DPDK refuses
+// --in-memory with --no-huge) a per-process --file-prefix and --no-shconf.
 // Returns false with *err set on failure.
 bool initEal(std::vector<std::string> args, std::string* err);
 

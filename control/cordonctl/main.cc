@@ -1,0 +1,301 @@
+// cordonctl: the operator's tool (ARCHITECTURE.md "Binaries and flags").
+//
+//   cordonctl check [--config FILE | --rules LIST...] NAME-or-URL
+//   cordonctl compile LIST...
+//
+// Exit codes follow grep: `check` exits 0 when the name or URL would be blocked or
+// redirected, 1 when it passes (no rule, an exception, or a monitor rule), 2 on error.
+// `compile` exits 0 when every list is valid, 2 otherwise. Errors go to stderr as
+// "file:line: reason".
+
+#include <boost/program_options.hpp>
+
+#include <cctype>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "control/config.h"
+#include "rules/compiler.h"
+#include "rules/list_parser.h"
+#include "rules/normalize.h"
+#include "rules/snapshot.h"
+
+namespace po = boost::program_options;
+
+namespace cordon {
+namespace {
+
+constexpr int kExitBlocked = 0;
+constexpr int kExitPasses = 1;
+constexpr int kExitError = 2;
+
+constexpr const char* kUsage =
+    "usage: cordonctl [--help] COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  check [--config FILE | --rules LIST...] NAME-or-URL\n"
+    "                      which rule decides a host name, URL or IP, and what follows\n"
+    "  compile LIST...     validate rule lists and summarise what they hold\n"
+    "\n"
+    "Run 'cordonctl COMMAND --help' for the options of one command.\n";
+
+constexpr const char* kCheckUsage =
+    "usage: cordonctl check [--config FILE | --rules LIST...] NAME-or-URL\n"
+    "\n"
+    "Matches one query against the rule lists and prints the deciding rule, its list, id,\n"
+    "source file:line and the action. NAME is a host name as a DNS query or TLS SNI would\n"
+    "carry it (case, a trailing dot, a :port and IDN U-labels are normalised); a URL\n"
+    "(http://host/path?query or https://...) is matched as an HTTP request; an IP address is\n"
+    "matched against IP/CIDR rules.\n"
+    "\n"
+    "exit status: 0 blocked or redirected, 1 passes (no rule, exception or monitor list),\n"
+    "2 error (bad list, bad config, bad arguments).\n";
+
+constexpr const char* kCompileUsage =
+    "usage: cordonctl compile LIST...\n"
+    "\n"
+    "Parses and compiles the rule lists (each named after its file stem, action block).\n"
+    "Prints every error as file:line: reason on stderr and exits 2 if there is any;\n"
+    "otherwise prints a one-line summary of the rules per kind and exits 0.\n";
+
+void printErrors(const std::vector<std::string>& errors) {
+  for (const std::string& e : errors) std::cerr << e << "\n";
+}
+
+bool startsWithNoCase(const std::string& s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+// A query for `check`, normalised like the dataplane normalises traffic.
+struct Query {
+  enum Kind { kHost, kUrl, kIp } kind = kHost;
+  std::string host;
+  std::string path_query;
+  IpAddr ip;
+  std::string shown;  // the normalised query, for output
+};
+
+bool parseQuery(const std::string& text, Query* q, std::string* error) {
+  if (parseIp(text, &q->ip)) {
+    q->kind = Query::kIp;
+    q->shown = ipToString(q->ip);
+    return true;
+  }
+  std::string reason;
+  if (startsWithNoCase(text, "http://") || startsWithNoCase(text, "https://")) {
+    const size_t start = text.find("://") + 3;
+    const size_t end = text.find_first_of("/?#", start);
+    const std::string authority = text.substr(start, end == std::string::npos ? end : end - start);
+    std::string target = end == std::string::npos ? "" : text.substr(end);
+    if (!rules::canonicalHost(authority, &q->host, &reason)) {
+      *error = "invalid host in URL '" + text + "'" + (reason.empty() ? "" : ": " + reason);
+      return false;
+    }
+    char buf[rules::kMaxUrlPathLen + 1];
+    q->path_query.assign(buf, rules::normalizeUrlPath(target, buf, sizeof buf));
+    q->kind = Query::kUrl;
+    q->shown = text.substr(0, start) + q->host + q->path_query;
+    return true;
+  }
+  if (!rules::canonicalHost(text, &q->host, &reason)) {
+    *error = "invalid host name '" + text + "'" + (reason.empty() ? "" : ": " + reason);
+    return false;
+  }
+  q->kind = Query::kHost;
+  q->shown = q->host;
+  return true;
+}
+
+int runCheck(const std::vector<std::string>& args) {
+  po::options_description opts("options");
+  std::string config;
+  std::vector<std::string> lists;
+  std::vector<std::string> positional;
+  opts.add_options()("help,h", "show this help")(
+      "config,c", po::value(&config)->value_name("FILE"),
+      "take the rule lists (and their actions) from this cordond config")(
+      "rules,r", po::value(&lists)->value_name("LIST")->composing(),
+      "a rule list (repeatable); named after its file stem, action block");
+  po::options_description hidden;
+  hidden.add_options()("query", po::value(&positional));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("query", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << kCheckUsage << "\n" << opts;
+    return 0;
+  }
+  if (positional.size() != 1) {
+    std::cerr << "cordonctl check: expected one NAME-or-URL\n";
+    return kExitError;
+  }
+  if (!config.empty() && !lists.empty()) {
+    std::cerr << "cordonctl check: give --config or --rules, not both\n";
+    return kExitError;
+  }
+  if (config.empty() && lists.empty()) {
+    std::cerr << "cordonctl check: no rules: give --config FILE or --rules LIST\n";
+    return kExitError;
+  }
+  std::vector<rules::ListSource> sources;
+  if (!config.empty()) {
+    try {
+      sources = loadConfig(config).rules;
+    } catch (const ConfigError& e) {
+      std::cerr << e.what() << "\n";
+      return kExitError;
+    }
+  } else {
+    for (const std::string& l : lists) sources.push_back(listFromPath(l));
+  }
+
+  Query q;
+  std::string error;
+  if (!parseQuery(positional[0], &q, &error)) {
+    std::cerr << "cordonctl check: " << error << "\n";
+    return kExitError;
+  }
+  std::vector<std::string> errors;
+  const std::shared_ptr<const rules::Snapshot> snap = rules::compileSnapshot(sources, &errors);
+  if (snap == nullptr) {
+    printErrors(errors);
+    return kExitError;
+  }
+  const std::unique_ptr<rules::MatchScratch> scratch = snap->newScratch();
+  rules::Match m;
+  switch (q.kind) {
+    case Query::kHost:
+      m = snap->matchHost(q.host, scratch.get());
+      break;
+    case Query::kUrl:
+      m = snap->matchUrl(q.host, q.path_query, scratch.get());
+      break;
+    case Query::kIp:
+      m = snap->matchIp(q.ip);
+      break;
+  }
+  std::cout << "query:  " << q.shown << "\n";
+  if (!m.matched()) {
+    std::cout << "action: pass (no rule matched)\n";
+    return kExitPasses;
+  }
+  const rules::Rule& r = *m.rule;
+  std::cout << "rule:   " << (r.exception ? "@@" : "") << r.pattern << "\n"
+            << "kind:   " << rules::ruleKindName(r.kind) << (r.exception ? " exception" : "")
+            << "\n"
+            << "list:   " << r.list << " ("
+            << (r.action == rules::ListAction::kBlock ? "block" : "monitor") << ")\n"
+            << "id:     " << r.id << "\n"
+            << "source: " << r.file << ":" << r.line << "\n";
+  if (!r.ref.empty()) std::cout << "ref:    " << r.ref << "\n";
+  if (m.enforce()) {
+    std::cout << "action: block\n";
+    return kExitBlocked;
+  }
+  std::cout << "action: " << (m.monitor() ? "monitor" : "pass (exception)") << "\n";
+  return kExitPasses;
+}
+
+int runCompile(const std::vector<std::string>& args) {
+  po::options_description opts("options");
+  std::vector<std::string> lists;
+  opts.add_options()("help,h", "show this help");
+  po::options_description hidden;
+  hidden.add_options()("list", po::value(&lists));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("list", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << kCompileUsage << "\n" << opts;
+    return 0;
+  }
+  if (lists.empty()) {
+    std::cerr << "cordonctl compile: expected at least one LIST\n";
+    return kExitError;
+  }
+  std::vector<rules::ListSource> sources;
+  for (const std::string& l : lists) sources.push_back(listFromPath(l));
+  std::vector<std::string> errors;
+  rules::CompileStats stats;
+  if (rules::compileSnapshot(sources, &errors, &stats) == nullptr) {
+    printErrors(errors);
+    return kExitError;
+  }
+  std::cout << "ok: " << stats.lists << (stats.lists == 1 ? " list, " : " lists, ") << stats.rules
+            << (stats.rules == 1 ? " rule" : " rules") << " (";
+  for (size_t k = 0; k < rules::kRuleKindCount; ++k) {
+    std::cout << (k ? ", " : "") << rules::ruleKindName(static_cast<rules::RuleKind>(k)) << " "
+              << stats.by_kind[k];
+  }
+  std::cout << "; " << stats.exceptions << (stats.exceptions == 1 ? " exception" : " exceptions")
+            << ")\n";
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  po::options_description global("global options");
+  std::string socket;
+  global.add_options()("help,h", "show this help")(
+      "socket", po::value(&socket)->value_name("PATH"),
+      "control socket of a running cordond (status, stats, reload, events)");
+  po::options_description hidden;
+  hidden.add_options()("command", po::value<std::string>())("args",
+                                                            po::value<std::vector<std::string>>());
+  po::options_description all;
+  all.add(global).add(hidden);
+  po::positional_options_description pos;
+  pos.add("command", 1).add("args", -1);
+  const po::parsed_options parsed =
+      po::command_line_parser(argc, argv).options(all).positional(pos).allow_unregistered().run();
+  po::variables_map vm;
+  po::store(parsed, vm);
+  po::notify(vm);
+  if (!vm.count("command")) {
+    if (vm.count("help")) {
+      std::cout << kUsage << "\n" << global;
+      return 0;
+    }
+    std::cerr << kUsage;
+    return kExitError;
+  }
+  const std::string command = vm["command"].as<std::string>();
+  std::vector<std::string> rest = po::collect_unrecognized(parsed.options, po::include_positional);
+  rest.erase(rest.begin());                        // the command itself
+  if (vm.count("help")) rest.push_back("--help");  // "cordonctl --help check"
+  if (command == "check") return runCheck(rest);
+  if (command == "compile") return runCompile(rest);
+  if (command == "help") {
+    std::cout << kUsage << "\n" << global;
+    return 0;
+  }
+  std::cerr << "cordonctl: unknown command '" << command << "'\n" << kUsage;
+  return kExitError;
+}
+
+}  // namespace
+}  // namespace cordon
+
+int main(int argc, char** argv) {
+  try {
+    return cordon::run(argc, argv);
+  } catch (const po::error& e) {
+    std::cerr << "cordonctl: " << e.what() << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "cordonctl: " << e.what() << "\n";
+  }
+  return cordon::kExitError;
+}

@@ -1,0 +1,103 @@
+#pragma once
+// Open-addressing hash table of domain names for the rule snapshot.
+//
+// Design (ARCHITECTURE.md "Matching strategy"): a lookup walks the query name label by label
+// from the right (for a.b.example.com it probes com, example.com, b.example.com,
+// a.b.example.com), one probe per label. There are no per-entry heap strings: every name
+// lives in one byte arena and a slot holds only hash tag, arena offset, length, flavour
+// flags and a rule index, so 1M names cost one allocation for the slots and one for the
+// arena. Slots are 16 bytes; the table is kept at most half full (linear probing).
+//
+// The hash is built label by label from the right (each label hashed 8 bytes at a time,
+// then folded into the running state with a 64x64->128 multiply), so one right-to-left
+// pass over the query yields the hash of every suffix. Beside the 16-byte slots sits a
+// one-byte control array (as in Abseil's SwissTable): 0 for empty, else 0x80 | 7 hash
+// bits. It is 1/16 of the slot array (2 MiB at 1M names) and stays in cache, so a name
+// that is not listed (most lookups) is rejected without touching the slots at all.
+//
+// One slot per name carries up to six flavours: exact (=name), subdomains-only (*.name),
+// domain (name and subdomains), each as a block rule or as an exception.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/huge_page_allocator.h"
+#include "rules/normalize.h"
+
+namespace cordon::rules {
+
+inline constexpr uint32_t kNoRule = UINT32_MAX;
+
+// The flavour of a name entry; exception flavours are kExceptionBase + flavour.
+enum Flavour : uint8_t {
+  kFlavourExact = 0,       // =name
+  kFlavourSubdomains = 1,  // *.name
+  kFlavourDomain = 2,      // name
+  kExceptionBase = 3,
+  kFlavourCount = 6,
+};
+
+class DomainTable {
+ public:
+  struct Slot {
+    uint32_t tag = 0;       // low 32 bits of the name hash (also picks the home slot)
+    uint32_t name_off = 0;  // offset of the name in the arena
+    uint32_t value = 0;     // rule index (one flavour) or index into multi_ (several)
+    uint8_t name_len = 0;
+    uint8_t flags = 0;  // bit f set: flavour f present; 0 = empty slot
+    uint16_t pad = 0;
+  };
+  static_assert(sizeof(Slot) == 16);
+
+  // A suffix of the query name that is in the table.
+  struct SuffixHit {
+    const Slot* slot;
+    uint16_t name_len;  // length of the suffix; == query length for the name itself
+  };
+  // Most labels a name of kMaxHostLen bytes can have ("a.b.c...").
+  static constexpr size_t kMaxLabels = (kMaxHostLen + 1) / 2;
+
+  DomainTable();
+
+  // Build side (control plane; may allocate, not thread-safe).
+  void reserve(size_t names);
+  // The rule stored for (name, flavour), creating the name if needed; *ref is kNoRule when
+  // the flavour is new. `name` must be normalised and at most kMaxHostLen bytes.
+  uint32_t* ruleRef(std::string_view name, Flavour flavour);
+
+  // Lookup side (fast path; no allocation).
+  // Fills hits[] (capacity kMaxLabels) with every suffix of `host` on a label boundary that
+  // is in the table, shortest first; returns how many.
+  size_t findSuffixes(std::string_view host, SuffixHit* hits) const;
+  // The slot of exactly this name, or nullptr.
+  const Slot* find(std::string_view name) const;
+  // The rule of one flavour of a slot, or kNoRule.
+  uint32_t rule(const Slot& s, Flavour f) const {
+    if (!(s.flags & (1u << f))) return kNoRule;
+    if ((s.flags & (s.flags - 1)) == 0) return s.value;  // a single flavour: stored inline
+    return multi_[s.value * kFlavourCount + f];
+  }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  size_t memoryBytes() const { return slots_.capacity() * sizeof(Slot) + arena_.capacity(); }
+
+  static uint64_t hashName(std::string_view name);
+
+ private:
+  void grow();
+  size_t probe(uint32_t tag, std::string_view name) const;  // slot index (maybe empty)
+  static uint8_t ctrlOf(uint32_t tag) { return static_cast<uint8_t>(0x80 | (tag >> 25)); }
+
+  std::vector<uint8_t, HugePageAllocator<uint8_t>> ctrl_;  // per slot: 0 empty, else ctrlOf
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;
+  std::vector<char, HugePageAllocator<char>> arena_;
+  std::vector<uint32_t> multi_;  // kFlavourCount rule indices per multi-flavour name
+  size_t mask_ = 0;
+  size_t size_ = 0;
+};
+
+}  // namespace cordon::rules

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora in tests/fuzz/corpus/{dns,tls,http}/.
+
+TLS seeds are the byte fixtures of the unit tests (tests/unit/inspect/tls_fixtures.h: the
+RFC 8448 section 3 ClientHello and the loopback captures), read from that header so there is
+one copy of the bytes; DNS and HTTP seeds are small messages built here. Run from anywhere:
+    python3 tests/fuzz/make_corpus.py
+"""
+
+import pathlib
+import re
+import struct
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+OUT = ROOT / "tests" / "fuzz" / "corpus"
+
+
+def fixture_arrays(header):
+    text = header.read_text()
+    arrays = {}
+    for m in re.finditer(r"inline constexpr uint8_t (\w+)\[\] = \{(.*?)\};", text, re.S):
+        arrays[m.group(1)] = bytes(int(h, 16) for h in re.findall(r"0x([0-9a-f]{2})", m.group(2)))
+    return arrays
+
+
+def record(msg, version=0x0301):
+    return struct.pack(">BHH", 0x16, version, len(msg)) + msg
+
+
+def records(msg, size):
+    return b"".join(record(msg[i:i + size], 0x0303) for i in range(0, len(msg), size))
+
+
+def dns_query(labels, qtype=1, flags=0x0100, qid=0x1234):
+    name = b"".join(bytes([len(l)]) + l for l in labels) + b"\x00"
+    return struct.pack(">HHHHHH", qid, flags, 1, 0, 0, 0) + name + struct.pack(">HH", qtype, 1)
+
+
+def write(kind, name, data):
+    d = OUT / kind
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(data)
+
+
+def main():
+    fx = fixture_arrays(ROOT / "tests" / "unit" / "inspect" / "tls_fixtures.h")
+    rfc = fx["kRfc8448ClientHello"]
+    write("tls", "rfc8448-one-record", record(rfc))
+    write("tls", "rfc8448-records-of-50", records(rfc, 50))
+    write("tls", "rfc8448-message", rfc)
+    write("tls", "openssl-sni", fx["kOpensslSniRecord"])
+    write("tls", "curl-sni", fx["kCurlSniRecord"])
+    write("tls", "openssl-no-sni", fx["kOpensslNoSniRecord"])
+
+    write("dns", "www-example-com-a", dns_query([b"www", b"Example", b"COM"]))
+    write("dns", "escaped-label", dns_query([b"a.b", b"\xff\\", b"com"], qtype=28))
+    # "www" then a pointer to offset 0, where the id 0x0161 reads as the label "a".
+    hdr = struct.pack(">HHHHHH", 0x0161, 0, 1, 0, 0, 0)
+    write("dns", "pointer", hdr + b"\x03www\xc0\x00" + struct.pack(">HH", 1, 1))
+    q = dns_query([b"tcp", b"example"], qtype=65)
+    write("dns", "tcp-two-frames", struct.pack(">H", len(q)) + q + struct.pack(">H", len(q)) + q)
+
+    write("http", "curl-get", b"GET /a/b?q=1 HTTP/1.1\r\nHost: www.example.com:18080\r\n"
+          b"User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n")
+    write("http", "proxy-absolute-form", b"GET http://user@proxied.example:8080/x?y HTTP/1.1\r\n"
+          b"Host: proxied.example:8080\r\nProxy-Connection: Keep-Alive\r\n\r\n")
+    write("http", "connect", b"CONNECT tunnel.example:443 HTTP/1.1\r\nHost: tunnel.example:443\r\n\r\n")
+    write("http", "post-body", b"POST /up HTTP/1.0\r\nhost: [2001:db8::1]:80\r\n"
+          b"Content-Length: 3, 3\r\nX-Fold: a\r\n b\r\n\r\nabc")
+    write("http", "chunked-bare-lf", b"PUT /c HTTP/1.1\nHost: c.example\n"
+          b"Transfer-Encoding: gzip, chunked\n\n")
+
+
+if __name__ == "__main__":
+    main()

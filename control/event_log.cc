@@ -160,6 +160,16 @@ void EventLog::open(const std::string& path) {
   f_ = std::fopen(path.c_str(), "w");
   if (!f_) throw std::runtime_error(path + ": cannot open event log: " + std::strerror(errno));
   owned_ = true;
+  path_ = path;
+}
+
+bool EventLog::reopen() {
+  if (!owned_ || !f_) return true;
+  FILE* next = std::fopen(path_.c_str(), "a");
+  if (!next) return false;
+  std::fclose(f_);
+  f_ = next;
+  return true;
 }
 
 void EventLog::write(const EventRecord& e) {

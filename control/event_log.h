@@ -28,6 +28,9 @@ class EventLog {
   // Opens `path` for appending ("-" is stdout). Throws std::runtime_error naming the file.
   void open(const std::string& path);
   bool isOpen() const { return f_ != nullptr; }
+  // Closes and reopens the same path for appending (after an external rotation, on SIGHUP).
+  // A failure keeps the old stream and returns false.
+  bool reopen();
   void write(const EventRecord& e);
   void flush();
   uint64_t written() const { return written_; }
@@ -35,6 +38,7 @@ class EventLog {
  private:
   FILE* f_ = nullptr;
   bool owned_ = false;
+  std::string path_;
   std::string line_;
   uint64_t written_ = 0;
 };

@@ -5,7 +5,9 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <boost/program_options.hpp>
 #include <csignal>
 #include <cstdio>
@@ -13,10 +15,12 @@
 
 #include "control/config.h"
 #include "control/event_log.h"
+#include "control/reloader.h"
 #include "control/summary.h"
 #include "dataplane/io/eal.h"
 #include "dataplane/io/ports.h"
 #include "dataplane/io/replay.h"
+#include "dataplane/pipeline/rule_slot.h"
 #include "dataplane/pipeline/worker.h"
 #include "rules/snapshot.h"
 
@@ -27,8 +31,15 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
+std::atomic<bool> g_hangup{false};
+
 void onSignal(int) {
   g_stop.store(true, std::memory_order_relaxed);
+}
+
+// SIGHUP: reload the rule lists and reopen the event log (after rotation).
+void onHangup(int) {
+  g_hangup.store(true, std::memory_order_relaxed);
 }
 
 constexpr const char* kUsage =
@@ -115,10 +126,8 @@ int main(int argc, char** argv) {
   }
   const bool replay = !replay_in.empty();
   if (!replay && cfg.ports.empty()) return fail(cfg.path + ": no dataplane.ports to run on");
-  if (!replay && cfg.workers > 1) {
-    std::cerr << "cordond: note: this build runs one worker; dataplane.workers=" << cfg.workers
-              << " is not used yet\n";
-  }
+  // Replay runs one worker on the main thread; live runs dataplane.workers workers.
+  const unsigned n_workers = replay ? 1 : std::max(1u, cfg.workers);
 
   std::vector<PortSpec> ports;
   for (const auto& p : cfg.ports) ports.push_back({p.name, p.dev, p.role == "inject"});
@@ -128,28 +137,41 @@ int main(int argc, char** argv) {
   } else {
     const auto extra = portEalArgs(ports);
     eal.insert(eal.end(), extra.begin(), extra.end());
+    const auto lcores = lcoreEalArgs(cfg.eal_args, n_workers);
+    eal.insert(eal.end(), lcores.begin(), lcores.end());
   }
   std::string err;
   if (!initEal(eal, &err)) return fail(err);
 
   // Replay copies whole captured frames (up to 64 KiB, e.g. GRO-merged captures) into one
-  // mbuf each; live ports receive standard-size mbufs.
+  // mbuf each; live ports receive standard-size mbufs: enough for every receive ring of every
+  // worker, the spread rings, in-flight bursts and per-lcore caches.
   const uint16_t room = replay ? UINT16_MAX : RTE_MBUF_DEFAULT_BUF_SIZE;
-  const unsigned n_mbufs = replay ? 511 : 16383;
+  const unsigned n_mbufs =
+      replay ? 511 : 8191 + static_cast<unsigned>(ports.size() + 2) * n_workers * 2048;
   rte_mempool* pool = rte_pktmbuf_pool_create("cordon_mbufs", n_mbufs, replay ? 0 : 256, 0, room,
                                               static_cast<int>(rte_socket_id()));
   if (!pool) return fail("cannot create the mbuf pool (not enough EAL memory? try -m)");
 
-  WorkerOptions wo;
-  wo.mode = cfg.mode;
-  wo.actions = cfg.actions;
-  wo.flow_capacity = cfg.flow_table_size;
-  wo.inspect = !vm.count("no-inspect");
-  wo.socket_id = static_cast<int>(rte_socket_id());
-  std::unique_ptr<Worker> worker = Worker::create(wo, pool, &err);
-  if (!worker) return fail(err);
-  std::unique_ptr<rules::MatchScratch> scratch = snap->newScratch();
-  worker->setSnapshot(snap.get(), scratch.get());
+  RuleSlot slot;
+  const size_t first_rules = snap->ruleCount();
+  if (!slot.init(n_workers, RuleSet::make(std::move(snap), n_workers, 1), &err)) {
+    return fail(err);
+  }
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<Worker*> worker_ptrs;
+  for (unsigned i = 0; i < n_workers; ++i) {
+    WorkerOptions wo;
+    wo.id = i;
+    wo.mode = cfg.mode;
+    wo.actions = cfg.actions;
+    wo.flow_capacity = cfg.flow_table_size;
+    wo.inspect = !vm.count("no-inspect");
+    wo.socket_id = static_cast<int>(rte_socket_id());
+    workers.push_back(Worker::create(wo, pool, &err));
+    if (!workers.back()) return fail(err);
+    worker_ptrs.push_back(workers.back().get());
+  }
 
   EventLog log;
   try {
@@ -158,21 +180,27 @@ int main(int argc, char** argv) {
     return fail(e.what());
   }
   uint64_t events = 0;
+  // Control thread only: the consumer side of every worker's event ring.
   auto drain = [&] {
-    SpscRing<EventRecord>& ring = worker->events();
-    while (const EventRecord* e = ring.front()) {
-      log.write(*e);
-      ++events;
-      ring.pop();
+    for (auto& w : workers) {
+      SpscRing<EventRecord>& ring = w->events();
+      while (const EventRecord* e = ring.front()) {
+        log.write(*e);
+        ++events;
+        ring.pop();
+      }
     }
   };
 
   int rc = 0;
   std::string extra;
   if (replay) {
+    const RuleSet* rs = slot.current();
+    workers[0]->setSnapshot(rs->snap.get(), rs->scratch[0].get());
     Replay r;
     ReplayStats st;
-    if (!r.open(replay_in, replay_out, &err) || !r.run(worker.get(), pool, drain, &st, &err)) {
+    if (!r.open(replay_in, replay_out, &err) ||
+        !r.run(workers[0].get(), pool, drain, &st, &err)) {
       rc = fail(err);
     }
     drain();
@@ -183,26 +211,58 @@ int main(int argc, char** argv) {
   } else {
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
+    std::signal(SIGHUP, onHangup);
     LivePorts live;
-    if (!live.start(ports, cfg.mode, pool, &err)) {
+    if (!live.start(ports, cfg.mode, n_workers, pool, &err)) {
       live.shutdown();
       rte_eal_cleanup();
       return fail(err);
     }
+    Reloader reloader(cfg.rules, n_workers, &slot);
+    reloader.setInitial(1, first_rules);
     std::cerr << "cordond: running on " << ports.size() << " port(s), "
-              << (cfg.mode == Mode::kInline ? "inline" : "mirror") << " mode\n";
-    live.run(worker.get(), g_stop, [&] {
+              << (cfg.mode == Mode::kInline ? "inline" : "mirror") << " mode, " << n_workers
+              << " worker(s), " << first_rules << " rules\n";
+    auto last_flush = std::chrono::steady_clock::now();
+    const bool ok = live.run(worker_ptrs, &slot, g_stop, [&] {
       drain();
-      log.flush();
-    });
+      if (g_hangup.exchange(false, std::memory_order_relaxed)) {
+        reloader.request();
+        log.reopen();
+      }
+      if (reloader.poll()) {
+        const ReloadResult r = reloader.result();
+        std::cerr << "cordond: rules reloaded: version " << r.version << ", " << r.rules
+                  << " rules, compiled in " << r.last_compile_s << " s, grace period "
+                  << r.last_publish_s * 1e3 << " ms\n";
+      } else {
+        const ReloadResult r = reloader.result();
+        static uint64_t reported_failures = 0;
+        if (r.failures != reported_failures) {
+          reported_failures = r.failures;
+          std::cerr << "cordond: reload rejected, keeping rule version " << r.version << ":\n"
+                    << r.last_error;
+        }
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_flush > std::chrono::milliseconds(100)) {
+        log.flush();
+        last_flush = now;
+      }
+    }, &err);
+    if (!ok) rc = fail(err);
     drain();
+    extra = "\"workers\":" + std::to_string(n_workers) +
+            ",\"tx_dropped\":" + std::to_string(live.txDropped()) +
+            ",\"spread_overflow\":" + std::to_string(live.spreadOverflow()) +
+            ",\"rule_version\":" + std::to_string(reloader.result().version);
     live.shutdown();
-    extra = "\"tx_dropped\":" + std::to_string(live.txDropped());
   }
   log.flush();
-  std::cout << formatSummary(worker->counters(), events, extra) << std::endl;
-  worker.reset();
-  scratch.reset();
+  Counters total;
+  for (const auto& w : workers) total.add(w->counters());
+  std::cout << formatSummary(total, events, extra) << std::endl;
+  workers.clear();
   rte_mempool_free(pool);
   rte_eal_cleanup();
   return rc;

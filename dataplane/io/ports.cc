@@ -3,11 +3,17 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
+#include <thread>
 
 #include "dataplane/io/mbuf_time.h"
+#include "dataplane/io/spread.h"
 
 namespace cordon {
 namespace {
@@ -15,6 +21,10 @@ namespace {
 // Descriptors per queue: enough to absorb a burst while the worker is busy.
 constexpr uint16_t kRxDesc = 1024;
 constexpr uint16_t kTxDesc = 1024;
+// Spread ring per worker: a few bursts of slack between worker 0 and the others.
+constexpr unsigned kSpreadRing = 4096;
+// An idle worker sleeps this long between polls, yielding the core (shared machines).
+constexpr unsigned kIdleSleepUs = 50;
 
 uint64_t wallNs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -22,8 +32,18 @@ uint64_t wallNs() {
                                    .count());
 }
 
-std::string deviceName(const std::string& dev) {
-  return dev.substr(0, dev.find(','));
+uint64_t monoNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+std::string deviceName(const std::string& dev) { return dev.substr(0, dev.find(',')); }
+
+bool has(const std::vector<std::string>& args, const std::string& flag) {
+  return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+    return a == flag || a.rfind(flag + "=", 0) == 0;
+  });
 }
 
 }  // namespace
@@ -49,10 +69,28 @@ std::vector<std::string> portEalArgs(const std::vector<PortSpec>& ports) {
   return args;
 }
 
-bool LivePorts::start(const std::vector<PortSpec>& specs, Mode mode, rte_mempool* rx_pool,
-                      std::string* err) {
+std::vector<std::string> lcoreEalArgs(const std::vector<std::string>& eal, unsigned workers) {
+  if (has(eal, "-l") || has(eal, "-c") || has(eal, "--lcores")) return {};
+  const long cpus = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+  if (static_cast<long>(workers) + 1 <= cpus) return {"-l", "0-" + std::to_string(workers)};
+  return {"--lcores=(0-" + std::to_string(workers) + ")@(0-" + std::to_string(cpus - 1) + ")"};
+}
+
+LivePorts::~LivePorts() {
+  for (auto& s : states_) rte_ring_free(s->ring);
+}
+
+bool LivePorts::start(const std::vector<PortSpec>& specs, Mode mode, unsigned workers,
+                      rte_mempool* rx_pool, std::string* err) {
+  mode_ = mode;
+  workers_ = std::max(1u, workers);
+  if (workers_ > kMaxWorkers) {
+    *err = "dataplane.workers: at most " + std::to_string(kMaxWorkers) + " workers";
+    return false;
+  }
   std::vector<uint16_t> traffic;
   int inject = -1;
+  bool any_spread = false;
   for (const auto& s : specs) {
     uint16_t id = 0;
     if (rte_eth_dev_get_port_by_name(deviceName(s.dev).c_str(), &id) != 0) {
@@ -61,14 +99,40 @@ bool LivePorts::start(const std::vector<PortSpec>& specs, Mode mode, rte_mempool
       return false;
     }
     if (id >= kMaxPorts) {
-      *err = "port '" + s.name + "': too many ports";
+      *err = "port '" + s.name + "': too many ports (at most " + std::to_string(kMaxPorts) + ")";
+      return false;
+    }
+    rte_eth_dev_info info{};
+    if (rte_eth_dev_info_get(id, &info) != 0) {
+      *err = "port '" + s.name + "' (" + s.dev + "): cannot read device info";
       return false;
     }
     rte_eth_conf conf{};
-    int rc = rte_eth_dev_configure(id, 1, 1, &conf);
-    if (rc == 0)
-      rc = rte_eth_rx_queue_setup(id, 0, kRxDesc, rte_eth_dev_socket_id(id), nullptr, rx_pool);
-    if (rc == 0) rc = rte_eth_tx_queue_setup(id, 0, kTxDesc, rte_eth_dev_socket_id(id), nullptr);
+    const uint64_t rss_hf =
+        info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+    // Symmetric Toeplitz: a key of repeated 0x6d5a gives both directions the same hash.
+    std::vector<uint8_t> key(info.hash_key_size ? info.hash_key_size : 40);
+    for (size_t i = 0; i < key.size(); ++i) key[i] = i % 2 ? 0x5a : 0x6d;
+    const bool rss = !s.inject && workers_ > 1 && rss_hf != 0 && info.max_rx_queues >= workers_;
+    uint16_t rxq = 1;
+    if (rss) {
+      rxq = static_cast<uint16_t>(workers_);
+      conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+      conf.rx_adv_conf.rss_conf.rss_key = key.data();
+      conf.rx_adv_conf.rss_conf.rss_key_len = static_cast<uint8_t>(key.size());
+      conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
+    } else if (!s.inject && workers_ > 1) {
+      any_spread = true;
+    }
+    const uint16_t txq =
+        static_cast<uint16_t>(std::max<unsigned>(1, std::min<unsigned>(workers_, info.max_tx_queues)));
+    int rc = rte_eth_dev_configure(id, rxq, txq, &conf);
+    for (uint16_t q = 0; rc == 0 && q < rxq; ++q) {
+      rc = rte_eth_rx_queue_setup(id, q, kRxDesc, rte_eth_dev_socket_id(id), nullptr, rx_pool);
+    }
+    for (uint16_t q = 0; rc == 0 && q < txq; ++q) {
+      rc = rte_eth_tx_queue_setup(id, q, kTxDesc, rte_eth_dev_socket_id(id), nullptr);
+    }
     if (rc == 0) rc = rte_eth_dev_start(id);
     if (rc != 0) {
       *err = "port '" + s.name + "' (" + s.dev + ") failed to start: " + rte_strerror(-rc);
@@ -77,7 +141,10 @@ bool LivePorts::start(const std::vector<PortSpec>& specs, Mode mode, rte_mempool
     // Promiscuous mode: a bump in the wire forwards frames for any MAC. Not every vdev
     // supports it; that is not an error.
     (void)rte_eth_promiscuous_enable(id);
-    ports_.push_back({s.name, id, s.inject});
+    ports_.push_back({s.name, id, s.inject, rss, rxq, txq});
+    txq_[id] = txq;
+    rss_[id] = rss;
+    rte_spinlock_init(&tx_lock_[id]);
     if (s.inject) {
       if (inject >= 0) {
         *err = "port '" + s.name + "': only one inject port is supported";
@@ -106,48 +173,207 @@ bool LivePorts::start(const std::vector<PortSpec>& specs, Mode mode, rte_mempool
     map_.inject = inject;
   }
   rx_ports_ = traffic;
+  for (unsigned w = 0; w < workers_; ++w) {
+    auto st = std::make_unique<WorkerState>();
+    st->self = this;
+    st->idx = w;
+    if (any_spread && w > 0) {
+      const std::string name = "cordon_spread" + std::to_string(w);
+      st->ring = rte_ring_create(name.c_str(), kSpreadRing, SOCKET_ID_ANY,
+                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
+      if (!st->ring) {
+        *err = "cannot create the spread ring for worker " + std::to_string(w) + ": " +
+               rte_strerror(rte_errno);
+        return false;
+      }
+    }
+    states_.push_back(std::move(st));
+  }
   return true;
 }
 
-void LivePorts::run(Worker* w, const std::atomic<bool>& stop,
-                    const std::function<void()>& after_burst) {
+int LivePorts::lcoreMain(void* arg) {
+  auto* ws = static_cast<WorkerState*>(arg);
+  ws->self->workerLoop(ws);
+  return 0;
+}
+
+void LivePorts::flush(WorkerState* ws, rte_mbuf* (*out)[kTxCapacity], uint16_t* out_n,
+                      uint16_t port) {
+  const uint16_t n = out_n[port];
+  if (!n) return;
+  uint16_t sent;
+  if (txq_[port] >= workers_) {
+    sent = rte_eth_tx_burst(port, static_cast<uint16_t>(ws->idx), out[port], n);
+  } else {
+    // The device has fewer transmit queues than workers: share queue 0.
+    rte_spinlock_lock(&tx_lock_[port]);
+    sent = rte_eth_tx_burst(port, 0, out[port], n);
+    rte_spinlock_unlock(&tx_lock_[port]);
+  }
+  if (sent < n) {
+    ws->tx_dropped.fetch_add(n - sent, std::memory_order_relaxed);
+    rte_pktmbuf_free_bulk(out[port] + sent, n - sent);
+  }
+  out_n[port] = 0;
+}
+
+void LivePorts::forwardUninspected(WorkerState* ws, rte_mbuf* m,
+                                   rte_mbuf* (*out)[kTxCapacity], uint16_t* out_n) {
+  ws->spread_overflow.fetch_add(1, std::memory_order_relaxed);
+  if (mode_ != Mode::kInline) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  const uint16_t port = map_.peer[m->port];
+  out[port][out_n[port]++] = m;
+  if (out_n[port] == kTxCapacity) flush(ws, out, out_n, port);
+}
+
+void LivePorts::workerLoop(WorkerState* ws) {
+  Worker* w = ws->worker;
+  RuleSlot* slot = ws->slot;
+  slot->online(ws->idx);
+  const RuleSet* mine = nullptr;
   rte_mbuf* burst[kBurstSize];
+  rte_mbuf* spread[kMaxWorkers][kBurstSize];
+  uint16_t spread_n[kMaxWorkers] = {};
   TxBatch tx;
-  rte_mbuf* per_port[kMaxPorts][kTxCapacity];
-  uint16_t per_port_n[kMaxPorts] = {};
-  auto last_tick = std::chrono::steady_clock::now();
+  rte_mbuf* out[kMaxPorts][kTxCapacity];
+  uint16_t out_n[kMaxPorts] = {};
+  uint64_t last = monoNs();
+
+  auto process = [&](uint16_t port, rte_mbuf** pkts, uint16_t n) {
+    tx.n = 0;
+    w->processBurst(port, pkts, n, map_, &tx);
+    for (uint16_t i = 0; i < tx.n; ++i) {
+      const uint16_t o = tx.items[i].port;
+      out[o][out_n[o]++] = tx.items[i].m;
+      if (out_n[o] == kTxCapacity) flush(ws, out, out_n, o);
+    }
+  };
+
   // relaxed: the flag only asks the loop to end; no data is published through it.
-  while (!stop.load(std::memory_order_relaxed)) {
+  while (!ws->stop->load(std::memory_order_relaxed)) {
+    const RuleSet* rs = slot->acquire();
+    if (rs != mine) {
+      w->setSnapshot(rs->snap.get(), rs->scratch[ws->idx].get());
+      mine = rs;
+    }
     bool any = false;
     for (const uint16_t port : rx_ports_) {
-      const uint16_t n = rte_eth_rx_burst(port, 0, burst, kBurstSize);
+      const bool spread_port = !rss_[port] && workers_ > 1;
+      if (spread_port && ws->idx != 0) continue;
+      const uint16_t q = spread_port ? 0 : static_cast<uint16_t>(ws->idx);
+      const uint16_t n = rte_eth_rx_burst(port, q, burst, kBurstSize);
       if (n == 0) continue;
       any = true;
       const uint64_t now = wallNs();
       for (uint16_t i = 0; i < n; ++i) setMbufTimeNs(burst[i], now);
-      tx.n = 0;
-      w->processBurst(port, burst, n, map_, &tx);
-      for (uint16_t i = 0; i < tx.n; ++i) {
-        const uint16_t out = tx.items[i].port;
-        per_port[out][per_port_n[out]++] = tx.items[i].m;
+      if (!spread_port) {
+        process(port, burst, n);
+        continue;
       }
-      for (uint16_t p = 0; p < kMaxPorts; ++p) {
-        if (!per_port_n[p]) continue;
-        const uint16_t sent = rte_eth_tx_burst(p, 0, per_port[p], per_port_n[p]);
-        if (sent < per_port_n[p]) {
-          tx_dropped_ += per_port_n[p] - sent;
-          rte_pktmbuf_free_bulk(per_port[p] + sent, per_port_n[p] - sent);
+      // Worker 0 spreads: its own share is processed here, the rest goes to the rings.
+      uint16_t own = 0;
+      for (uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = burst[i];
+        m->port = port;
+        const unsigned t = spreadWorker(
+            {rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)}, workers_);
+        if (t == 0) {
+          burst[own++] = m;
+        } else {
+          spread[t][spread_n[t]++] = m;
         }
-        per_port_n[p] = 0;
+      }
+      if (own) process(port, burst, own);
+      for (unsigned t = 1; t < workers_; ++t) {
+        if (!spread_n[t]) continue;
+        const unsigned done = rte_ring_sp_enqueue_burst(
+            states_[t]->ring, reinterpret_cast<void**>(spread[t]), spread_n[t], nullptr);
+        for (unsigned i = done; i < spread_n[t]; ++i) {
+          forwardUninspected(ws, spread[t][i], out, out_n);
+        }
+        spread_n[t] = 0;
       }
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (any || now - last_tick > std::chrono::milliseconds(100)) {
-      if (after_burst) after_burst();
-      last_tick = now;
+    if (ws->ring) {
+      const unsigned n = rte_ring_sc_dequeue_burst(ws->ring, reinterpret_cast<void**>(burst),
+                                                   kBurstSize, nullptr);
+      // Runs of packets from one receive port go through the pipeline together.
+      for (unsigned i = 0; i < n;) {
+        unsigned j = i + 1;
+        while (j < n && burst[j]->port == burst[i]->port) ++j;
+        process(burst[i]->port, burst + i, static_cast<uint16_t>(j - i));
+        i = j;
+      }
+      any = any || n > 0;
     }
-    if (!any) rte_delay_us_sleep(50);  // idle: yield the core instead of spinning hot
+    for (uint16_t p = 0; p < kMaxPorts; ++p) flush(ws, out, out_n, p);
+    // This worker holds no reference into the RuleSet until the next acquire().
+    slot->quiescent(ws->idx);
+    const uint64_t t = monoNs();
+    if (t - last > ws->max_gap_ns.load(std::memory_order_relaxed)) {
+      ws->max_gap_ns.store(t - last, std::memory_order_relaxed);
+    }
+    if (!any) {
+      rte_delay_us_sleep(kIdleSleepUs);
+      last = monoNs();  // sleeping on purpose is not a stall
+    } else {
+      last = t;
+    }
   }
+  slot->offline(ws->idx);
+}
+
+bool LivePorts::run(const std::vector<Worker*>& workers, RuleSlot* slot,
+                    const std::atomic<bool>& stop, const std::function<void()>& control_tick,
+                    std::string* err) {
+  if (workers.size() != states_.size()) {
+    *err = "internal: " + std::to_string(workers.size()) + " workers for " +
+           std::to_string(states_.size()) + " worker states";
+    return false;
+  }
+  std::vector<unsigned> lcores;
+  unsigned lc;
+  RTE_LCORE_FOREACH_WORKER(lc) { lcores.push_back(lc); }
+  if (lcores.size() < workers.size()) {
+    *err = std::to_string(workers.size()) + " workers need " +
+           std::to_string(workers.size() + 1) + " EAL lcores (one for control); have " +
+           std::to_string(lcores.size() + 1) + ": give dataplane.eal -l 0-" +
+           std::to_string(workers.size());
+    return false;
+  }
+  for (size_t i = 0; i < workers.size(); ++i) {
+    WorkerState* ws = states_[i].get();
+    ws->worker = workers[i];
+    ws->slot = slot;
+    ws->stop = &stop;
+    const int rc = rte_eal_remote_launch(lcoreMain, ws, lcores[i]);
+    if (rc != 0) {
+      *err = "cannot launch worker " + std::to_string(i) + " on lcore " +
+             std::to_string(lcores[i]);
+      // Ask the ones already running to stop.
+      const_cast<std::atomic<bool>&>(stop).store(true, std::memory_order_relaxed);
+      rte_eal_mp_wait_lcore();
+      return false;
+    }
+  }
+  while (!stop.load(std::memory_order_relaxed)) {
+    if (control_tick) control_tick();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  rte_eal_mp_wait_lcore();
+  // Packets still waiting in spread rings belong to no one now.
+  for (auto& st : states_) {
+    void* m;
+    while (st->ring && rte_ring_sc_dequeue(st->ring, &m) == 0) {
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    }
+  }
+  if (control_tick) control_tick();
+  return true;
 }
 
 void LivePorts::shutdown() {
@@ -156,6 +382,35 @@ void LivePorts::shutdown() {
     (void)rte_eth_dev_close(p.id);
   }
   ports_.clear();
+}
+
+uint64_t LivePorts::txDropped() const {
+  uint64_t n = 0;
+  for (const auto& s : states_) n += s->tx_dropped.load(std::memory_order_relaxed);
+  return n;
+}
+
+uint64_t LivePorts::spreadOverflow() const {
+  uint64_t n = 0;
+  for (const auto& s : states_) n += s->spread_overflow.load(std::memory_order_relaxed);
+  return n;
+}
+
+uint64_t LivePorts::maxLoopGapNs() const {
+  uint64_t n = 0;
+  for (const auto& s : states_) n = std::max(n, s->max_gap_ns.load(std::memory_order_relaxed));
+  return n;
+}
+
+std::vector<PortReport> LivePorts::reports() const {
+  std::vector<PortReport> v;
+  for (const auto& p : ports_) {
+    rte_eth_stats st{};
+    (void)rte_eth_stats_get(p.id, &st);
+    v.push_back({p.name, p.id, p.rss, p.rxq, p.txq, st.ipackets, st.opackets, st.ibytes,
+                 st.obytes, st.imissed, st.ierrors, st.oerrors});
+  }
+  return v;
 }
 
 }  // namespace cordon

@@ -1,7 +1,18 @@
 #pragma once
 // Live DPDK ports: EAL arguments for the configured devices, port start-up, and the
-// receive-process-transmit loop (inline: ports bridged in pairs; mirror: capture ports plus
-// one inject port).
+// multi-core receive-process-transmit loop (inline: ports bridged in pairs; mirror: capture
+// ports plus one inject port).
+//
+// Flow affinity: both directions of a connection must reach the same worker, whose flow
+// table holds its state. A port whose device offers RSS gets one receive queue per worker
+// and a symmetric Toeplitz key (the repeated 0x6d5a key hashes (a,b) and (b,a) alike). A port
+// without RSS has one receive queue, polled by worker 0, which spreads packets to the other
+// workers through per-worker rings by a symmetric software hash (spread.h). Every worker has
+// its own transmit queue where the device offers enough; otherwise workers share a queue
+// under a per-queue spinlock (virtual devices only, in practice).
+
+#include <rte_ring.h>
+#include <rte_spinlock.h>
 
 #include <atomic>
 #include <cstdint>
@@ -9,9 +20,13 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/pipeline/rule_slot.h"
 #include "dataplane/pipeline/worker.h"
 
 namespace cordon {
+
+// Upper bound on workers (sizes per-worker arrays on the worker's stack).
+inline constexpr unsigned kMaxWorkers = 64;
 
 struct PortSpec {
   std::string name;
@@ -26,30 +41,86 @@ bool isPciAddress(const std::string& dev);
 // and --no-pci when no PCI device is configured.
 std::vector<std::string> portEalArgs(const std::vector<PortSpec>& ports);
 
+// EAL lcore arguments for `workers` workers plus the control (main) lcore, unless `eal`
+// already chooses lcores (-l, -c, --lcores): pinned "-l 0-W" when the machine has enough
+// CPUs, otherwise W+1 threads floating over all CPUs (functional, not for production).
+std::vector<std::string> lcoreEalArgs(const std::vector<std::string>& eal, unsigned workers);
+
+// Per-port figures for the control plane (read from the device by the control thread).
+struct PortReport {
+  std::string name;
+  uint16_t id;
+  bool rss;  // receive queues spread by the device
+  uint16_t rx_queues, tx_queues;
+  uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors;
+};
+
 class LivePorts {
  public:
-  // Finds, configures and starts every port (after EAL init). Inline mode needs an even
-  // number of traffic ports (bridged 0-1, 2-3, ...); mirror mode at least one capture port
-  // and exactly one inject port. False with *err naming the port on failure.
-  bool start(const std::vector<PortSpec>& ports, Mode mode, rte_mempool* rx_pool, std::string* err);
-  // Polls until *stop is set; after_burst runs after each non-empty burst and at least
-  // every 100 ms.
-  void run(Worker* w, const std::atomic<bool>& stop, const std::function<void()>& after_burst);
+  LivePorts() = default;
+  LivePorts(const LivePorts&) = delete;
+  LivePorts& operator=(const LivePorts&) = delete;
+  ~LivePorts();
+
+  // Finds, configures and starts every port (after EAL init) for `workers` workers. Inline
+  // mode needs an even number of traffic ports (bridged 0-1, 2-3, ...); mirror mode at least
+  // one capture port and exactly one inject port. False with *err naming the port.
+  bool start(const std::vector<PortSpec>& ports, Mode mode, unsigned workers,
+             rte_mempool* rx_pool, std::string* err);
+
+  // Launches workers[i] on worker lcore i and runs `control_tick` on the calling (main)
+  // lcore about every millisecond until *stop is set; then stops the workers and returns.
+  // False with *err when there are fewer worker lcores than workers.
+  bool run(const std::vector<Worker*>& workers, RuleSlot* slot, const std::atomic<bool>& stop,
+           const std::function<void()>& control_tick, std::string* err);
+
   // Stops and closes every port (flushes pcap vdevs).
   void shutdown();
 
-  uint64_t txDropped() const { return tx_dropped_; }
+  uint64_t txDropped() const;
+  // Packets forwarded uninspected because a worker's spread ring was full (fail-open).
+  uint64_t spreadOverflow() const;
+  std::vector<PortReport> reports() const;
+  // Nanoseconds of the longest gap between two loop iterations of any worker (for the
+  // reload benchmark: a swap must not stall a worker).
+  uint64_t maxLoopGapNs() const;
 
  private:
   struct Port {
     std::string name;
     uint16_t id;
     bool inject;
+    bool rss;
+    uint16_t rxq, txq;
   };
+  struct alignas(64) WorkerState {
+    LivePorts* self = nullptr;
+    unsigned idx = 0;
+    Worker* worker = nullptr;
+    RuleSlot* slot = nullptr;
+    const std::atomic<bool>* stop = nullptr;
+    rte_ring* ring = nullptr;  // packets spread to this worker by worker 0
+    // Written by the worker only; read by the control thread (relaxed).
+    std::atomic<uint64_t> tx_dropped{0};
+    std::atomic<uint64_t> spread_overflow{0};
+    std::atomic<uint64_t> max_gap_ns{0};
+  };
+
+  static int lcoreMain(void* arg);
+  void workerLoop(WorkerState* ws);
+  void forwardUninspected(WorkerState* ws, rte_mbuf* m, rte_mbuf* (*out)[kTxCapacity],
+                          uint16_t* out_n);
+  void flush(WorkerState* ws, rte_mbuf* (*out)[kTxCapacity], uint16_t* out_n, uint16_t port);
+
+  Mode mode_ = Mode::kInline;
+  unsigned workers_ = 1;
   std::vector<Port> ports_;
   std::vector<uint16_t> rx_ports_;
   PortMap map_;
-  uint64_t tx_dropped_ = 0;
+  uint16_t txq_[kMaxPorts] = {};
+  bool rss_[kMaxPorts] = {};
+  rte_spinlock_t tx_lock_[kMaxPorts] = {};  // used only where workers share a tx queue
+  std::vector<std::unique_ptr<WorkerState>> states_;
 };
 
 }  // namespace cordon

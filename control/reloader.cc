@@ -1,0 +1,72 @@
+#include "control/reloader.h"
+
+namespace cordon {
+
+Reloader::~Reloader() {
+  if (compiler_.joinable()) compiler_.join();
+}
+
+void Reloader::setInitial(uint64_t version, size_t rules) {
+  std::lock_guard<std::mutex> g(mu_);
+  result_.version = version;
+  result_.rules = rules;
+  result_.last_time = std::chrono::system_clock::now();
+}
+
+bool Reloader::poll() {
+  if (!compiler_.joinable()) {
+    if (!requested_.exchange(false, std::memory_order_relaxed)) return false;
+    started_ = std::chrono::steady_clock::now();
+    uint64_t next_version;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      next_version = result_.version + 1;
+    }
+    compiled_.store(false, std::memory_order_relaxed);
+    compiler_ = std::thread([this, next_version] {
+      std::vector<std::string> errors;
+      std::shared_ptr<const rules::Snapshot> snap;
+      try {
+        snap = rules::compileSnapshot(lists_, &errors);
+      } catch (const std::exception& e) {
+        errors.push_back(e.what());
+      }
+      if (snap) pending_ = RuleSet::make(std::move(snap), workers_, next_version);
+      pending_errors_ = std::move(errors);
+      // release: pending_ and pending_errors_ are complete before the flag says so.
+      compiled_.store(true, std::memory_order_release);
+    });
+    return false;
+  }
+  if (!compiled_.load(std::memory_order_acquire)) return false;
+  compiler_.join();
+  const auto compiled_at = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> g(mu_);
+  ++result_.attempts;
+  result_.last_time = std::chrono::system_clock::now();
+  result_.last_compile_s = std::chrono::duration<double>(compiled_at - started_).count();
+  if (!pending_) {
+    ++result_.failures;
+    result_.last_ok = false;
+    result_.last_error.clear();
+    for (const auto& e : pending_errors_) result_.last_error += e + "\n";
+    if (result_.last_error.empty()) result_.last_error = "rule lists rejected\n";
+    return false;
+  }
+  const size_t rules = pending_->snap->ruleCount();
+  const uint64_t version = pending_->version;
+  const uint64_t wait_ns = slot_->publish(std::move(pending_));
+  result_.last_ok = true;
+  result_.last_error.clear();
+  result_.last_publish_s = static_cast<double>(wait_ns) / 1e9;
+  result_.version = version;
+  result_.rules = rules;
+  return true;
+}
+
+ReloadResult Reloader::result() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return result_;
+}
+
+}  // namespace cordon

@@ -16,6 +16,7 @@ packages=(
   clang libclang-rt-14-dev       # libFuzzer targets
   libndpi-bin                    # ndpiReader, the benchmark's comparison point
   iproute2 ethtool               # namespaces and veth pairs for end-to-end tests
+  nginx-light dnsmasq-base bind9-dnsutils curl openssl   # real servers and clients (e2e)
 )
 missing=()
 for p in "${packages[@]}"; do

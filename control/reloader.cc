@@ -55,7 +55,10 @@ bool Reloader::poll() {
   }
   const size_t rules = pending_->snap->ruleCount();
   const uint64_t version = pending_->version;
-  const uint64_t wait_ns = slot_->publish(std::move(pending_));
+  uint64_t wait_ns = 0;
+  std::unique_ptr<const RuleSet> old = slot_->publish(std::move(pending_), &wait_ns);
+  if (drain_events_) drain_events_();
+  old.reset();
   result_.last_ok = true;
   result_.last_error.clear();
   result_.last_publish_s = static_cast<double>(wait_ns) / 1e9;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -31,8 +32,12 @@ struct ReloadResult {
 
 class Reloader {
  public:
-  Reloader(std::vector<rules::ListSource> lists, unsigned workers, RuleSlot* slot)
-      : lists_(std::move(lists)), workers_(workers), slot_(slot) {}
+  // `drain_events` runs after a swap, before the old rules are freed: events still queued
+  // in worker rings point at them and must be written first.
+  Reloader(std::vector<rules::ListSource> lists, unsigned workers, RuleSlot* slot,
+           std::function<void()> drain_events)
+      : lists_(std::move(lists)), workers_(workers), slot_(slot),
+        drain_events_(std::move(drain_events)) {}
   ~Reloader();
 
   // Asks for a reload (any thread, async-signal-safe: one relaxed store).
@@ -47,6 +52,7 @@ class Reloader {
   std::vector<rules::ListSource> lists_;
   unsigned workers_;
   RuleSlot* slot_;
+  std::function<void()> drain_events_;
   std::atomic<bool> requested_{false};
   std::thread compiler_;
   std::atomic<bool> compiled_{false};

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev                   # unit tests
   libssl-dev                     # OpenSSL (QUIC keys, hashes, signatures)
   libidn2-dev                    # IDN to punycode for rule names
+  nlohmann-json3-dev             # cordonctl reads cordond's JSON answers
   python3 python3-scapy python3-yaml  # capture generation and the pcap regression runner
   clang libclang-rt-14-dev       # libFuzzer targets
   libndpi-bin                    # ndpiReader, the benchmark's comparison point

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "control/config.h"
+#include "control/cordonctl/daemon_commands.h"
 #include "rules/compiler.h"
 #include "rules/list_parser.h"
 #include "rules/normalize.h"
@@ -38,6 +39,15 @@ constexpr const char* kUsage =
     "  check [--config FILE | --rules LIST...] NAME-or-URL\n"
     "                      which rule decides a host name, URL or IP, and what follows\n"
     "  compile LIST...     validate rule lists and summarise what they hold\n"
+    "\n"
+    "talking to a running cordond (--socket PATH, default /run/cordon/cordon.sock;\n"
+    "--json prints the daemon's JSON answer):\n"
+    "  status              rule version, lists, last reload result, uptime\n"
+    "  stats               counters per worker and port, event totals\n"
+    "  hits                enforcement events per list and per rule\n"
+    "  reload              recompile the rule lists now; exit 1 when they are rejected\n"
+    "  events [--follow]   the last 100 events (and every new one with --follow)\n"
+    "  top [--iterations N]  live view of rates, refreshed every second\n"
     "\n"
     "Run 'cordonctl COMMAND --help' for the options of one command.\n";
 
@@ -278,6 +288,9 @@ int run(int argc, char** argv) {
   if (vm.count("help")) rest.push_back("--help");  // "cordonctl --help check"
   if (command == "check") return runCheck(rest);
   if (command == "compile") return runCompile(rest);
+  if (isDaemonCommand(command)) {
+    return runDaemonCommand(command, rest, socket.empty() ? kDefaultSocket : socket);
+  }
   if (command == "help") {
     std::cout << kUsage << "\n" << global;
     return 0;

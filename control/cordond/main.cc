@@ -14,7 +14,9 @@
 #include <iostream>
 
 #include "control/config.h"
+#include "control/control_server.h"
 #include "control/event_log.h"
+#include "control/metrics.h"
 #include "control/reloader.h"
 #include "control/summary.h"
 #include "dataplane/io/eal.h"
@@ -180,12 +182,22 @@ int main(int argc, char** argv) {
     return fail(e.what());
   }
   uint64_t events = 0;
+  Telemetry telemetry;
+  ControlServer* control_server = nullptr;  // live mode: "events --follow" clients
+  std::string line;
   // Control thread only: the consumer side of every worker's event ring.
   auto drain = [&] {
     for (auto& w : workers) {
       SpscRing<EventRecord>& ring = w->events();
       while (const EventRecord* e = ring.front()) {
         log.write(*e);
+        telemetry.record(*e);
+        if (control_server) {
+          line.clear();
+          formatEvent(*e, &line);
+          line.push_back('\n');
+          control_server->publishEvent(line);
+        }
         ++events;
         ring.pop();
       }
@@ -218,38 +230,78 @@ int main(int argc, char** argv) {
       rte_eal_cleanup();
       return fail(err);
     }
-    Reloader reloader(cfg.rules, n_workers, &slot);
+    Reloader reloader(cfg.rules, n_workers, &slot, drain);
     reloader.setInitial(1, first_rules);
+    auto gather = [&] {
+      TelemetryInput in;
+      for (const auto& w : workers) {
+        in.workers.push_back(loadCounters(w->counters()));
+        in.flows.push_back(w->activeFlows());
+      }
+      in.busy_ratio = live.busyRatios();
+      in.flow_capacity = cfg.flow_table_size;
+      in.ports = live.reports();
+      in.reload = reloader.result();
+      for (const auto& l : cfg.rules) in.lists.emplace_back(l.name, l.path);
+      in.events_written = events;
+      Counters t;
+      for (const auto& w : in.workers) t.add(w);
+      in.events_lost = t.get(Counter::events_dropped);
+      in.mode = cfg.mode == Mode::kInline ? "inline" : "mirror";
+      return in;
+    };
+    ControlServer server({
+        .status = [&] { return telemetry.statusJson(gather()); },
+        .stats = [&] { return telemetry.statsJson(gather()); },
+        .hits = [&] { return telemetry.hitsJson(); },
+        .metrics = [&] { return telemetry.prometheus(gather()); },
+        .reload = [&] { reloader.request(); },
+    });
+    control_server = &server;
+    if (!cfg.control_socket.empty() && !server.listenUnix(cfg.control_socket, 0660, &err)) {
+      live.shutdown();
+      return fail(err);
+    }
+    if (!cfg.metrics.empty() && !server.listenMetrics(cfg.metrics, &err)) {
+      live.shutdown();
+      return fail(err);
+    }
     std::cerr << "cordond: running on " << ports.size() << " port(s), "
               << (cfg.mode == Mode::kInline ? "inline" : "mirror") << " mode, " << n_workers
-              << " worker(s), " << first_rules << " rules\n";
+              << " worker(s), " << first_rules << " rules";
+    if (!cfg.control_socket.empty()) std::cerr << "; control socket " << cfg.control_socket;
+    if (!cfg.metrics.empty()) std::cerr << "; metrics on port " << server.metricsPort();
+    std::cerr << "\n";
     auto last_flush = std::chrono::steady_clock::now();
+    uint64_t seen_attempts = 0;
     const bool ok = live.run(worker_ptrs, &slot, g_stop, [&] {
       drain();
       if (g_hangup.exchange(false, std::memory_order_relaxed)) {
         reloader.request();
-        log.reopen();
+        if (!log.reopen()) std::cerr << "cordond: cannot reopen the event log; keeping it\n";
       }
-      if (reloader.poll()) {
-        const ReloadResult r = reloader.result();
-        std::cerr << "cordond: rules reloaded: version " << r.version << ", " << r.rules
-                  << " rules, compiled in " << r.last_compile_s << " s, grace period "
-                  << r.last_publish_s * 1e3 << " ms\n";
-      } else {
-        const ReloadResult r = reloader.result();
-        static uint64_t reported_failures = 0;
-        if (r.failures != reported_failures) {
-          reported_failures = r.failures;
+      reloader.poll();
+      const ReloadResult r = reloader.result();
+      if (r.attempts != seen_attempts) {
+        seen_attempts = r.attempts;
+        if (r.last_ok) {
+          std::cerr << "cordond: rules reloaded: version " << r.version << ", " << r.rules
+                    << " rules, compiled in " << r.last_compile_s << " s, grace period "
+                    << r.last_publish_s * 1e3 << " ms\n";
+        } else {
           std::cerr << "cordond: reload rejected, keeping rule version " << r.version << ":\n"
                     << r.last_error;
         }
+        if (server.reloadPending()) server.finishReload(telemetry.statusJson(gather()));
       }
+      server.poll();
       const auto now = std::chrono::steady_clock::now();
       if (now - last_flush > std::chrono::milliseconds(100)) {
         log.flush();
         last_flush = now;
       }
     }, &err);
+    control_server = nullptr;
     if (!ok) rc = fail(err);
     drain();
     extra = "\"workers\":" + std::to_string(n_workers) +

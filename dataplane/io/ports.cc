@@ -4,6 +4,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
+#include <rte_pause.h>
 #include <rte_lcore.h>
 #include <unistd.h>
 
@@ -290,8 +291,18 @@ void LivePorts::workerLoop(WorkerState* ws) {
       if (own) process(port, burst, own);
       for (unsigned t = 1; t < workers_; ++t) {
         if (!spread_n[t]) continue;
-        const unsigned done = rte_ring_sp_enqueue_burst(
-            states_[t]->ring, reinterpret_cast<void**>(spread[t]), spread_n[t], nullptr);
+        // Back-pressure: a full ring means worker t is behind. Worker 0 waits for it, which
+        // slows its receiving, so a real NIC sheds the excess where it is counted (imissed)
+        // and nothing is lost or let through uninspected inside cordond. Only at shutdown
+        // (worker t may be gone) are the rest forwarded uninspected, counted.
+        unsigned done = 0;
+        for (;;) {
+          done += rte_ring_sp_enqueue_burst(states_[t]->ring,
+                                            reinterpret_cast<void**>(spread[t] + done),
+                                            spread_n[t] - done, nullptr);
+          if (done == spread_n[t] || ws->stop->load(std::memory_order_relaxed)) break;
+          rte_pause();
+        }
         for (unsigned i = done; i < spread_n[t]; ++i) {
           forwardUninspected(ws, spread[t][i], out, out_n);
         }
@@ -317,6 +328,8 @@ void LivePorts::workerLoop(WorkerState* ws) {
     if (t - last > ws->max_gap_ns.load(std::memory_order_relaxed)) {
       ws->max_gap_ns.store(t - last, std::memory_order_relaxed);
     }
+    if (any) ws->busy_ns.store(ws->busy_ns.load(std::memory_order_relaxed) + (t - last),
+                               std::memory_order_relaxed);
     if (!any) {
       rte_delay_us_sleep(kIdleSleepUs);
       last = monoNs();  // sleeping on purpose is not a stall
@@ -345,6 +358,7 @@ bool LivePorts::run(const std::vector<Worker*>& workers, RuleSlot* slot,
            std::to_string(workers.size());
     return false;
   }
+  run_start_ns_.store(monoNs(), std::memory_order_relaxed);
   for (size_t i = 0; i < workers.size(); ++i) {
     WorkerState* ws = states_[i].get();
     ws->worker = workers[i];
@@ -400,6 +414,17 @@ uint64_t LivePorts::maxLoopGapNs() const {
   uint64_t n = 0;
   for (const auto& s : states_) n = std::max(n, s->max_gap_ns.load(std::memory_order_relaxed));
   return n;
+}
+
+std::vector<double> LivePorts::busyRatios() const {
+  std::vector<double> v;
+  const uint64_t start = run_start_ns_.load(std::memory_order_relaxed);
+  const double span = start ? static_cast<double>(monoNs() - start) : 0;
+  for (const auto& s : states_) {
+    v.push_back(span > 0 ? static_cast<double>(s->busy_ns.load(std::memory_order_relaxed)) / span
+                         : 0);
+  }
+  return v;
 }
 
 std::vector<PortReport> LivePorts::reports() const {

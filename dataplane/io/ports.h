@@ -7,7 +7,8 @@
 // table holds its state. A port whose device offers RSS gets one receive queue per worker
 // and a symmetric Toeplitz key (the repeated 0x6d5a key hashes (a,b) and (b,a) alike). A port
 // without RSS has one receive queue, polled by worker 0, which spreads packets to the other
-// workers through per-worker rings by a symmetric software hash (spread.h). Every worker has
+// workers through per-worker rings by a symmetric software hash (spread.h); a full ring makes
+// worker 0 wait, so overload is shed by the NIC (counted as rx_missed). Every worker has
 // its own transmit queue where the device offers enough; otherwise workers share a queue
 // under a per-queue spinlock (virtual devices only, in practice).
 
@@ -78,12 +79,16 @@ class LivePorts {
   void shutdown();
 
   uint64_t txDropped() const;
-  // Packets forwarded uninspected because a worker's spread ring was full (fail-open).
+  // Packets forwarded uninspected because their worker had stopped (shutdown only: a full
+  // spread ring otherwise back-pressures worker 0).
   uint64_t spreadOverflow() const;
   std::vector<PortReport> reports() const;
   // Nanoseconds of the longest gap between two loop iterations of any worker (for the
   // reload benchmark: a swap must not stall a worker).
   uint64_t maxLoopGapNs() const;
+  // Per worker: share of wall time since run() started spent on loop iterations that had
+  // packets to process.
+  std::vector<double> busyRatios() const;
 
  private:
   struct Port {
@@ -104,6 +109,7 @@ class LivePorts {
     std::atomic<uint64_t> tx_dropped{0};
     std::atomic<uint64_t> spread_overflow{0};
     std::atomic<uint64_t> max_gap_ns{0};
+    std::atomic<uint64_t> busy_ns{0};
   };
 
   static int lcoreMain(void* arg);
@@ -121,6 +127,7 @@ class LivePorts {
   bool rss_[kMaxPorts] = {};
   rte_spinlock_t tx_lock_[kMaxPorts] = {};  // used only where workers share a tx queue
   std::vector<std::unique_ptr<WorkerState>> states_;
+  std::atomic<uint64_t> run_start_ns_{0};
 };
 
 }  // namespace cordon

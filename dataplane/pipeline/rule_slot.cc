@@ -42,17 +42,18 @@ void RuleSlot::online(unsigned worker) { rte_rcu_qsbr_thread_online(qsv_, worker
 
 void RuleSlot::offline(unsigned worker) { rte_rcu_qsbr_thread_offline(qsv_, worker); }
 
-uint64_t RuleSlot::publish(std::unique_ptr<RuleSet> next) {
+std::unique_ptr<const RuleSet> RuleSlot::publish(std::unique_ptr<RuleSet> next,
+                                                 uint64_t* wait_ns) {
   const auto t0 = std::chrono::steady_clock::now();
   // release: a worker that loads the new pointer sees the fully built RuleSet.
   const RuleSet* old = cur_.exchange(next.release(), std::memory_order_acq_rel);
   // Wait for every online worker to report a quiescent state after the exchange; offline
   // workers (not started, or stopped) hold no references and are not waited for.
   rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID);
-  delete old;
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::steady_clock::now() - t0)
-                                   .count());
+  *wait_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::steady_clock::now() - t0)
+                                       .count());
+  return std::unique_ptr<const RuleSet>(old);
 }
 
 }  // namespace cordon

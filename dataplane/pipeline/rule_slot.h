@@ -58,8 +58,10 @@ class RuleSlot {
   void quiescent(unsigned worker) { rte_rcu_qsbr_quiescent(qsv_, worker); }
 
   // Control side (one thread). Publishes `next`, waits until every online worker has passed
-  // a quiescent state, then frees the previous set. Returns the grace-period wait in ns.
-  uint64_t publish(std::unique_ptr<RuleSet> next);
+  // a quiescent state, and hands back the previous set, which no worker references any
+  // more. The caller frees it once nothing else names its rules (events still queued in
+  // worker rings point at them: drain those first). *wait_ns gets the grace-period wait.
+  std::unique_ptr<const RuleSet> publish(std::unique_ptr<RuleSet> next, uint64_t* wait_ns);
   const RuleSet* current() const { return acquire(); }
 
  private:

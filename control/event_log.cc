@@ -68,20 +68,57 @@ std::string formatTimestamp(uint64_t ns) {
   return buf;
 }
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629 section 4: no overlongs, no
+// surrogates, at most U+10FFFF), or 0 when the bytes there are not one.
+size_t utf8Length(std::string_view s, size_t i) {
+  const auto at = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b = at(i);
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+  if (b >= 0xc2 && b <= 0xdf) {
+    n = 2;
+  } else if (b >= 0xe0 && b <= 0xef) {
+    n = 3;
+    if (b == 0xe0) lo = 0xa0;
+    if (b == 0xed) hi = 0x9f;
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    n = 4;
+    if (b == 0xf0) lo = 0x90;
+    if (b == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || at(i + 1) < lo || at(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if ((at(i + k) & 0xc0) != 0x80) return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
 void appendJsonEscaped(std::string_view s, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
-  for (const char ch : s) {
-    const auto b = static_cast<unsigned char>(ch);
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
     if (b == '"' || b == '\\') {
       out->push_back('\\');
-      out->push_back(ch);
-    } else if (b < 0x20 || b >= 0x7f) {
-      // Bytes outside printable ASCII are written as \u00XX so every line is valid JSON.
+      out->push_back(s[i++]);
+    } else if (b >= 0x20 && b < 0x7f) {
+      out->push_back(s[i++]);
+    } else if (const size_t n = b >= 0x80 ? utf8Length(s, i) : 0; n) {
+      // Well-formed UTF-8 (a rule written in Unicode) goes through as is: JSON is Unicode.
+      out->append(s.substr(i, n));
+      i += n;
+    } else {
+      // Control characters, DEL and bytes that are not UTF-8 (packet data can be anything)
+      // are written as \u00XX, so every line stays valid JSON.
       out->append("\\u00");
       out->push_back(kHex[b >> 4]);
       out->push_back(kHex[b & 15]);
-    } else {
-      out->push_back(ch);
+      ++i;
     }
   }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Replay benchmark: cordond inspection off vs on vs ndpiReader on a generated ISP-like mix,
-# then the rules lookup benchmark. Usage: scripts/bench.sh [N_PACKETS]   (default 1000000)
+# then the rules lookup benchmark, then live workers on vdev ports (1 and 2 workers). Usage: scripts/bench.sh [N_PACKETS]   (default 1000000)
 # Env: REPS (default 3), BUILD_DIR (default build), TIMEOUT per run in seconds (default 300).
 # Report: stdout and $BUILD_DIR/bench/report.txt. See tests/bench/replay/README.md.
 set -euo pipefail
@@ -31,5 +31,15 @@ if [[ ! -s $mix/manifest.json || $gen -nt $mix/manifest.json ]]; then
 fi
 
 # 3. measure, report
-exec /usr/bin/python3 tests/bench/replay/run_bench.py --bin "$build/bin" --mix "$mix" \
+/usr/bin/python3 tests/bench/replay/run_bench.py --bin "$build/bin" --mix "$mix" \
   --reps "$reps" --timeout "${TIMEOUT:-300}" --report "$build/bench/report.txt"
+
+# 4. live workers on vdev ports: 1 and 2 workers, inspection on/off (tests/bench/workers)
+wmix="$build/bench/mix-workers"
+if [[ ! -s $wmix/manifest.json || $gen -nt $wmix/manifest.json ]]; then
+  rm -rf "$wmix"
+  # net_pcap's infinite_rx keeps the whole capture in mbufs: keep it small.
+  /usr/bin/python3 "$gen" --out "$wmix" --packets 12000 >/dev/null
+fi
+/usr/bin/python3 tests/bench/workers/run_workers.py --bin "$build/bin" --mix "$wmix" \
+  --reps "$reps" --report "$build/bench/workers.txt"

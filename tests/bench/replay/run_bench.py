@@ -134,10 +134,10 @@ def main():
         say("  %-4s %s" % (k, " ".join(shlex.quote(x) for x in c)))
     say()
 
-    # Probe cordond on the first packets of the mix. Without hugepages cordond adds
-    # "--no-huge -m 512 --in-memory", which DPDK 22.11 rejects (--no-huge implies legacy
-    # memory, incompatible with --in-memory). Then the measured commands get a config whose
-    # EAL arguments carry --file-prefix instead (reported as a problem, not hidden).
+    # Probe cordond on the first packets of the mix. Should its default EAL arguments fail on
+    # some machine (an older build added --in-memory to --no-huge, which DPDK 22.11 rejects),
+    # the measured commands get a config whose EAL arguments carry an explicit --file-prefix,
+    # reported as a problem, not hidden.
     if have_cordond:
         small = os.path.join(a.mix, "probe.pcap")
         with open(pcap, "rb") as fi, open(small, "wb") as fo:

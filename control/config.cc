@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <set>
 
+#include "rules/formats.h"
+
 namespace cordon {
 namespace {
 
@@ -81,12 +83,40 @@ void loadDataplane(const std::string& file, const YAML::Node& dp, Config* c) {
   }
 }
 
+// rules[].csv: {separator: ";", header: true, columns: {domain: 2, url: 3, ip: 1, ref: 5}}
+void loadCsvOptions(const std::string& file, const YAML::Node& n, rules::CsvOptions* csv) {
+  checkKeys(file, n, "rules[].csv", {"separator", "header", "columns"});
+  if (n["separator"]) {
+    const std::string sep = str(file, n["separator"], "rules[].csv.separator");
+    const std::string v = sep == "\\t" ? "\t" : sep;
+    if (v.size() != 1 || v == "\"" || v == "\n") {
+      fail(file, n["separator"], "rules[].csv.separator must be one character");
+    }
+    csv->separator = v[0];
+  }
+  if (n["header"]) {
+    const std::string v = str(file, n["header"], "rules[].csv.header");
+    if (v != "true" && v != "false") fail(file, n["header"], "rules[].csv.header must be true or false");
+    csv->header = v == "true";
+  }
+  if (n["columns"]) {
+    checkKeys(file, n["columns"], "rules[].csv.columns",
+              {"domain", "url", "ip", "id", "ref", "rights_holder", "category", "valid_from",
+               "valid_until", "action"});
+    for (const auto& kv : n["columns"]) {
+      const std::string key = kv.first.as<std::string>();
+      csv->columns[key] = uint(file, kv.second, "rules[].csv.columns." + key, 1, 1000);
+    }
+  }
+}
+
 void loadRules(const std::string& file, const YAML::Node& rs, Config* c) {
   if (!rs.IsSequence()) fail(file, rs, "rules must be a list");
   const std::filesystem::path base = std::filesystem::path(file).parent_path();
   std::set<std::string> names;
   for (const auto& r : rs) {
-    checkKeys(file, r, "rules[]", {"name", "path", "action", "url", "format", "refresh", "pubkey"});
+    checkKeys(file, r, "rules[]",
+              {"name", "path", "action", "url", "format", "strict", "csv", "refresh", "pubkey"});
     rules::ListSource ls;
     if (r["url"]) {
       fail(file, r["url"], "feed URLs are not supported by this build yet; use 'path'");
@@ -109,14 +139,23 @@ void loadRules(const std::string& file, const YAML::Node& rs, Config* c) {
     }
     if (r["format"]) {
       const std::string f = str(file, r["format"], "rules[].format");
-      if (f != "list") fail(file, r["format"], "unsupported list format '" + f + "'");
+      if (!rules::parseFormatName(f, &ls.format)) {
+        fail(file, r["format"],
+             "rules[].format must be auto, list, hosts, rpz, adguard, csv or feed, not '" + f + "'");
+      }
     }
+    if (r["strict"]) {
+      const std::string v = str(file, r["strict"], "rules[].strict");
+      if (v != "true" && v != "false") fail(file, r["strict"], "rules[].strict must be true or false");
+      ls.strict = v == "true";
+    }
+    if (r["csv"]) loadCsvOptions(file, r["csv"], &ls.csv);
     c->rules.push_back(ls);
   }
 }
 
 void loadActions(const std::string& file, const YAML::Node& a, Config* c) {
-  checkKeys(file, a, "actions", {"tls", "http", "dns", "quic", "ip"});
+  checkKeys(file, a, "actions", {"tls", "http", "dns", "quic", "ip", "ech"});
   ActionsConfig& ac = c->actions;
   if (a["tls"]) {
     const std::string v = str(file, a["tls"], "actions.tls");
@@ -193,6 +232,16 @@ void loadActions(const std::string& file, const YAML::Node& a, Config* c) {
       fail(file, a["quic"], "actions.quic must be drop");
     }
   }
+  if (a["ech"]) {
+    const std::string v = str(file, a["ech"], "actions.ech");
+    if (v == "pass") {
+      ac.ech = EchPolicy::kPass;
+    } else if (v == "block") {
+      ac.ech = EchPolicy::kBlock;
+    } else {
+      fail(file, a["ech"], "actions.ech must be pass or block");
+    }
+  }
   if (a["ip"]) {
     const std::string v = str(file, a["ip"], "actions.ip");
     if (v == "drop") {
@@ -201,6 +250,47 @@ void loadActions(const std::string& file, const YAML::Node& a, Config* c) {
       ac.ip = IpAction::kReset;
     } else {
       fail(file, a["ip"], "actions.ip must be drop or reset");
+    }
+  }
+}
+
+void loadEvidence(const std::string& file, const YAML::Node& ev, Config* c) {
+  checkKeys(file, ev, "evidence",
+            {"dir", "key", "checkpoint_every", "checkpoint_seconds", "packets", "fsync"});
+  EvidenceConfig& e = c->evidence;
+  const std::filesystem::path base = std::filesystem::path(file).parent_path();
+  auto path = [&](const char* key) {
+    if (!ev[key]) fail(file, ev, std::string("evidence needs '") + key + "'");
+    std::filesystem::path p = str(file, ev[key], std::string("evidence.") + key);
+    if (p.empty()) fail(file, ev[key], std::string("evidence.") + key + " must not be empty");
+    if (p.is_relative()) p = base / p;
+    return p.lexically_normal().string();
+  };
+  e.dir = path("dir");
+  e.key = path("key");
+  if (ev["checkpoint_every"]) {
+    e.checkpoint_every =
+        uint(file, ev["checkpoint_every"], "evidence.checkpoint_every", 0, 10000000);
+  }
+  if (ev["checkpoint_seconds"]) {
+    e.checkpoint_seconds =
+        uint(file, ev["checkpoint_seconds"], "evidence.checkpoint_seconds", 0, 86400);
+  }
+  if (e.checkpoint_every == 0 && e.checkpoint_seconds == 0) {
+    fail(file, ev, "evidence.checkpoint_every and evidence.checkpoint_seconds cannot both be 0");
+  }
+  if (ev["packets"]) {
+    const YAML::Node p = ev["packets"];
+    bool v = false;
+    if (!p.IsScalar() || !YAML::convert<bool>::decode(p, v)) {
+      fail(file, p, "evidence.packets must be true or false");
+    }
+    e.packets = v;
+  }
+  if (ev["fsync"]) {
+    e.fsync = str(file, ev["fsync"], "evidence.fsync");
+    if (e.fsync != "none" && e.fsync != "checkpoint" && e.fsync != "record") {
+      fail(file, ev["fsync"], "evidence.fsync must be none, checkpoint or record");
     }
   }
 }
@@ -244,9 +334,7 @@ Config loadConfig(const std::string& file) {
       checkKeys(file, root["events"], "events", {"path"});
       if (root["events"]["path"]) c.events_path = str(file, root["events"]["path"], "events.path");
     }
-    if (root["evidence"]) {
-      fail(file, root["evidence"], "the evidence ledger is not supported by this build yet");
-    }
+    if (root["evidence"]) loadEvidence(file, root["evidence"], &c);
   } catch (const YAML::Exception& e) {
     throw ConfigError(file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }

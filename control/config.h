@@ -25,6 +25,18 @@ struct PortConfig {
   std::string role;  // "" (traffic port) or "inject" (mirror mode)
 };
 
+// evidence: {dir, key, checkpoint_every, checkpoint_seconds, packets, fsync}: the ledger of
+// control/evidence/ (FORMAT.md there). Disabled when `dir` is empty.
+struct EvidenceConfig {
+  std::string dir;                   // ledger directory (created if missing)
+  std::string key;                   // Ed25519 private key, PEM (openssl genpkey -algorithm ed25519)
+  uint64_t checkpoint_every = 1000;  // signed checkpoint every N records (0: off)
+  uint32_t checkpoint_seconds = 60;  // ... or every T seconds with records pending (0: off)
+  bool packets = false;              // keep the triggering packets in pcap files
+  std::string fsync = "checkpoint";  // none | checkpoint | record
+  bool enabled() const { return !dir.empty(); }
+};
+
 struct Config {
   std::string path;  // file it was loaded from ("" for defaults)
   Mode mode = Mode::kInline;
@@ -36,6 +48,7 @@ struct Config {
   std::string control_socket = "/run/cordon/cordon.sock";
   std::string metrics = "127.0.0.1:9188";
   std::string events_path;
+  EvidenceConfig evidence;
   uint32_t flow_table_size = 65536;  // flows per worker
 };
 

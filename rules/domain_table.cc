@@ -108,13 +108,15 @@ inline size_t DomainTable::probe(uint32_t tag, std::string_view name) const {
   }
 }
 
-uint32_t* DomainTable::ruleRef(std::string_view name, Flavour flavour) {
+uint32_t* DomainTable::ruleRef(std::string_view name, Flavour flavour, uint32_t* name_off) {
   if (name.empty() || name.size() > kMaxHostLen) throw std::invalid_argument("bad name length");
   if ((size_ + 1) * 2 > slots_.size()) grow();
   const auto tag = static_cast<uint32_t>(hashName(name));
   const size_t i = probe(tag, name);
   Slot& s = slots_[i];
   const uint8_t bit = static_cast<uint8_t>(1u << flavour);
+  if (name_off != nullptr)
+    *name_off = ctrl_[i] == 0 ? static_cast<uint32_t>(arena_.size()) : s.name_off;
   if (ctrl_[i] == 0) {
     if (arena_.size() + name.size() > UINT32_MAX) throw std::length_error("name arena full");
     s.tag = tag;
@@ -175,6 +177,64 @@ size_t DomainTable::findSuffixes(std::string_view host, SuffixHit* hits) const {
     if (ctrl_[i] != 0) hits[found++] = SuffixHit{&slots_[i], lens[k]};
   }
   return found;
+}
+
+namespace {
+// A slot as written to a snapshot file (no tag: it is recomputed from the name).
+struct StoredSlot {
+  uint32_t name_off;
+  uint32_t value;
+  uint8_t name_len;
+  uint8_t flags;
+  uint16_t pad;
+};
+}  // namespace
+
+void DomainTable::write(ByteWriter* w) const {
+  std::vector<StoredSlot> stored;
+  stored.reserve(size_);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (ctrl_[i] == 0) continue;
+    const Slot& s = slots_[i];
+    stored.push_back(StoredSlot{s.name_off, s.value, s.name_len, s.flags, 0});
+  }
+  w->putVec(stored);
+  w->putVec(arena_);
+  w->putVec(multi_);
+}
+
+bool DomainTable::read(ByteReader* r, uint32_t rule_count) {
+  std::vector<StoredSlot> stored;
+  if (!r->getVec(&stored) || !r->getVec(&arena_) || !r->getVec(&multi_)) return false;
+  if (multi_.size() % kFlavourCount != 0) return false;
+  for (uint32_t v : multi_) {
+    if (v != kNoRule && v >= rule_count) return false;
+  }
+  slots_.assign(kInitialSlots, Slot());
+  ctrl_.assign(kInitialSlots, 0);
+  mask_ = kInitialSlots - 1;
+  size_ = 0;
+  reserve(stored.size());
+  const size_t multi_names = multi_.size() / kFlavourCount;
+  for (const StoredSlot& st : stored) {
+    if (st.flags == 0 || st.flags >= (1u << kFlavourCount) || st.name_len == 0 ||
+        st.name_len > kMaxHostLen || st.name_off > arena_.size() ||
+        arena_.size() - st.name_off < st.name_len) {
+      return false;
+    }
+    const bool multi = (st.flags & (st.flags - 1)) != 0;
+    if (multi ? st.value >= multi_names : (st.value != kNoRule && st.value >= rule_count)) {
+      return false;
+    }
+    const std::string_view name(arena_.data() + st.name_off, st.name_len);
+    const auto tag = static_cast<uint32_t>(hashName(name));
+    const size_t i = probe(tag, name);
+    if (ctrl_[i] != 0) return false;  // the same name twice
+    slots_[i] = Slot{tag, st.name_off, st.value, st.name_len, st.flags, 0};
+    ctrl_[i] = ctrlOf(tag);
+    ++size_;
+  }
+  return true;
 }
 
 }  // namespace cordon::rules

@@ -26,6 +26,7 @@
 
 #include "rules/huge_page_allocator.h"
 #include "rules/normalize.h"
+#include "rules/serial.h"
 
 namespace cordon::rules {
 
@@ -66,7 +67,8 @@ class DomainTable {
   void reserve(size_t names);
   // The rule stored for (name, flavour), creating the name if needed; *ref is kNoRule when
   // the flavour is new. `name` must be normalised and at most kMaxHostLen bytes.
-  uint32_t* ruleRef(std::string_view name, Flavour flavour);
+  // *name_off (may be nullptr) receives the name's offset in arena().
+  uint32_t* ruleRef(std::string_view name, Flavour flavour, uint32_t* name_off = nullptr);
 
   // Lookup side (fast path; no allocation).
   // Fills hits[] (capacity kMaxLabels) with every suffix of `host` on a label boundary that
@@ -80,6 +82,15 @@ class DomainTable {
     if ((s.flags & (s.flags - 1)) == 0) return s.value;  // a single flavour: stored inline
     return multi_[s.value * kFlavourCount + f];
   }
+
+  // The name arena: names of slots, back to back (Slot::name_off).
+  std::string_view arena() const { return {arena_.data(), arena_.size()}; }
+
+  // Snapshot file: the occupied slots (without the empty ones) and the arena; read()
+  // rebuilds the slot array by rehashing, so the file costs no empty slots. read() checks
+  // every offset against the arena and every rule index against `rule_count`.
+  void write(ByteWriter* w) const;
+  [[nodiscard]] bool read(ByteReader* r, uint32_t rule_count);
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }

@@ -133,4 +133,76 @@ uint32_t IpLpm::lookup(const IpAddr& a) const {
   return r;
 }
 
+std::vector<uint32_t> IpLpm::lookupAll(const IpAddr& a) const {
+  std::vector<uint32_t> out;
+  const auto collect = [&out](const Family& f, const uint8_t* addr) {
+    uint8_t masked[16];
+    for (size_t k = 0; k < f.num_lengths; ++k) {
+      maskTo(addr, f.lengths[k], masked);
+      const Entry* e = f.count ? findEntry(f, masked, f.lengths[k]) : nullptr;
+      if (e == nullptr) continue;
+      if (e->exception != kNoRule) out.push_back(e->exception);
+      if (e->block != kNoRule) out.push_back(e->block);
+    }
+  };
+  if (a.family == 4) collect(v4_, a.bytes);
+  if (a.family == 6) {
+    collect(v6_, a.bytes);
+    static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(a.bytes, kMapped, 12) == 0) {
+      uint8_t v4[16] = {};
+      std::memcpy(v4, a.bytes + 12, 4);
+      collect(v4_, v4);
+    }
+  }
+  return out;
+}
+
+void IpLpm::write(ByteWriter* w) const {
+  for (const Family* f : {&v4_, &v6_}) {
+    w->putVec(f->slots);
+    w->put<uint64_t>(f->count);
+    w->put(f->lengths);
+    w->put<uint64_t>(f->num_lengths);
+    w->put(f->length_has_exception);
+    w->put<int64_t>(f->shortest_exception);
+  }
+}
+
+bool IpLpm::read(ByteReader* r, uint32_t rule_count) {
+  for (Family* f : {&v4_, &v6_}) {
+    uint64_t count = 0;
+    uint64_t num_lengths = 0;
+    int64_t shortest = 0;
+    if (!r->getVec(&f->slots) || !r->get(&count) || !r->get(&f->lengths) || !r->get(&num_lengths) ||
+        !r->get(&f->length_has_exception) || !r->get(&shortest)) {
+      return false;
+    }
+    const size_t n = f->slots.size();
+    const unsigned max_len = f == &v4_ ? 32 : 128;
+    if ((n & (n - 1)) != 0 || count > n / 2 || (n == 0 && count != 0) || num_lengths > 129 ||
+        shortest < -1 || shortest > max_len) {
+      return false;
+    }
+    for (size_t k = 0; k < num_lengths; ++k) {
+      if (f->lengths[k] > max_len) return false;
+    }
+    size_t used = 0;
+    for (const Entry& e : f->slots) {
+      if (!e.used) continue;
+      ++used;
+      if (e.len > max_len || (e.block != kNoRule && e.block >= rule_count) ||
+          (e.exception != kNoRule && e.exception >= rule_count)) {
+        return false;
+      }
+    }
+    if (used != count) return false;
+    f->mask = n == 0 ? 0 : n - 1;
+    f->count = count;
+    f->num_lengths = num_lengths;
+    f->shortest_exception = static_cast<int>(shortest);
+  }
+  return true;
+}
+
 }  // namespace cordon::rules

@@ -17,6 +17,7 @@
 
 #include "rules/domain_table.h"
 #include "rules/ip_addr.h"
+#include "rules/serial.h"
 
 namespace cordon::rules {
 
@@ -30,6 +31,14 @@ class IpLpm {
   // block), or kNoRule. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) that no IPv6 rule
   // covers is looked up as IPv4.
   uint32_t lookup(const IpAddr& a) const;
+
+  // Every rule (exceptions and blocks) whose prefix covers `a`, longest prefix first
+  // (cordonctl check).
+  std::vector<uint32_t> lookupAll(const IpAddr& a) const;
+
+  // Snapshot file; read() checks the table shape and rule indices against `rule_count`.
+  void write(ByteWriter* w) const;
+  [[nodiscard]] bool read(ByteReader* r, uint32_t rule_count);
 
   bool empty() const { return v4_.count == 0 && v6_.count == 0; }
   size_t size() const { return v4_.count + v6_.count; }

@@ -6,13 +6,37 @@
 #include <hs/hs.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "rules/domain_table.h"
+#include "rules/serial.h"
 
 namespace cordon::rules {
+
+// A compiled Hyperscan database shared between snapshots (hs_database_t is immutable and
+// may be scanned concurrently, each caller with its own scratch).
+using HsDatabase = std::shared_ptr<const hs_database_t>;
+HsDatabase makeHsDatabase(hs_database_t* db);
+
+// Compiled databases keyed by the SHA-256 of their expressions and flags, so a reload whose
+// regexes did not change reuses the database instead of compiling it again (10K regexes
+// take tens of seconds). Thread-safe. Keeps the `capacity` most recently used databases.
+class PatternCache {
+ public:
+  explicit PatternCache(size_t capacity = 8);
+  HsDatabase find(const std::string& key);
+  void put(const std::string& key, HsDatabase db);
+  size_t hits() const;
+  size_t misses() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+  size_t capacity_;
+};
 
 class PatternSet {
  public:
@@ -25,7 +49,10 @@ class PatternSet {
   void add(std::string regex, unsigned flags, uint32_t rule, bool exception);
   // Compiles the database. On failure returns false and sets *bad_index to the add() order
   // index of the offending pattern (-1 when no single pattern is to blame) and *message.
-  bool compile(int* bad_index, std::string* message);
+  // With a cache, a database compiled before from the very same expressions is reused
+  // (*reused set to true).
+  bool compile(int* bad_index, std::string* message, PatternCache* cache = nullptr,
+               bool* reused = nullptr);
 
   // Fast path. Scans `text`; sets *exception to the first exception reported (and stops),
   // else *block to the first block reported. `scratch` must come from allocScratch().
@@ -35,9 +62,20 @@ class PatternSet {
   // Grows *scratch (may be nullptr) to fit this database. Control plane only.
   bool allocScratch(hs_scratch_t** scratch) const;
 
-  bool empty() const { return regexes_.empty(); }
-  size_t size() const { return regexes_.size(); }
+  bool empty() const { return rules_.empty(); }
+  size_t size() const { return rules_.size(); }
   bool hasExceptions() const { return has_exceptions_; }
+  // The rule of database id `id` and whether it is an exception (explain, tests).
+  uint32_t ruleOf(unsigned id) const { return rules_[id]; }
+
+  // Every pattern of this set that matches `text` (not just the first), as rule indices.
+  // Control plane only (cordonctl check); needs a scratch from allocScratch().
+  std::vector<uint32_t> scanAll(std::string_view text, hs_scratch_t* scratch) const;
+
+  // Snapshot file: the rule mapping and the database via hs_serialize_database; read()
+  // deserialises it (no compile) and checks rule indices against `rule_count`.
+  bool write(ByteWriter* w, std::string* error) const;
+  [[nodiscard]] bool read(ByteReader* r, uint32_t rule_count, std::string* error);
 
   // Checks one regex alone, as add()+compile() would; "" when Hyperscan accepts it.
   static std::string check(const std::string& regex, unsigned flags);
@@ -52,7 +90,7 @@ class PatternSet {
   std::vector<uint32_t> rules_;
   std::vector<uint8_t> exception_;
   bool has_exceptions_ = false;
-  hs_database_t* db_ = nullptr;
+  HsDatabase db_;
 };
 
 }  // namespace cordon::rules

@@ -1,41 +1,36 @@
 // The compiled rule snapshot and the list compiler.
 //
-// Precedence (one lookup, one deciding rule):
-//   1. An exception ("@@") that matches wins over everything. When several match, the one
-//      ranked highest by the order below is reported.
-//   2. Otherwise, for HTTP requests (matchUrl), URL-prefix rules rank above every
-//      host-level rule; among them the longest path prefix wins.
-//   3. Then domain-table rules: the longest matching name wins ("exact > longer suffix >
-//      shorter suffix"); for one name, =exact > *.subdomains > domain.
-//   4. Then pattern rules (re: and url-re:), which rank lowest; among them the first one
-//      Hyperscan reports (re: is scanned before url-re:).
-//   5. IP rules (matchIp) are separate: an exception covering the address wins, else the
-//      longest prefix.
-// The deciding rule's list action applies (Match::enforce()/monitor()), so a more specific
-// rule in a monitor list lets the traffic pass. When the very same rule (same name and
-// flavour, same URL prefix, same CIDR) appears in several lists, a block list's copy
-// decides over a monitor list's; otherwise the first listed decides.
+// Precedence (one lookup, one deciding rule) is documented in rules/PRECEDENCE.md:
+// exception > URL prefix (HTTP) > exact > longer suffix > shorter suffix > pattern; the
+// deciding rule's list action applies. Entries outside their validity window are compiled
+// into the rule table (so `cordonctl check` can name them) but not into the matchers.
+//
+// Layout: every rule is a 24-byte RuleRecord; its strings (pattern, explicit id, reference)
+// live in one text arena, and a plain domain rule written in canonical form has no text of
+// its own — its pattern is its name in the domain table's arena. Rule structs (what Match
+// points to) are materialised from the records after a compile or a load.
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include "rules/compiler.h"
+#include "rules/digest.h"
 #include "rules/domain_table.h"
+#include "rules/formats.h"
 #include "rules/ip_lpm.h"
 #include "rules/list_parser.h"
 #include "rules/pattern_set.h"
 
 namespace cordon::rules {
 namespace {
-
-// A UTF-8 byte-order mark some editors put at the start of a file.
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 class HsScratch final : public MatchScratch {
  public:
@@ -67,21 +62,73 @@ struct UrlPrefix {
   uint32_t path_off;
   uint32_t path_len;
   uint32_t rule;
-  bool exception;
+  uint8_t exception;
+  uint8_t pad[3];
 };
 
-// Build-time record of a rule's strings, as offsets into the snapshot's text arena (turned
-// into Rule's string_views once the arena stops growing).
-struct RuleRecord {
-  uint32_t pattern_off, pattern_len;
-  uint32_t id_off, id_len;
-  uint32_t list_off, list_len;
+struct ListRecord {
+  uint32_t name_off, name_len;
   uint32_t file_off, file_len;
+  ListAction action;
+  uint8_t pad[3];
+};
+
+enum RecordFlags : uint8_t {
+  kRecException = 1,
+  kRecPatternInArena = 2,  // pattern_off indexes the domain table's name arena
+  kRecInactive = 4,        // outside its validity window at asOf(): not in the matchers
+};
+
+struct RuleRecord {
+  uint32_t pattern_off;
+  uint32_t pattern_len;
   uint32_t line;
+  uint32_t extra;  // index into extras_, or kNoRule
+  uint16_t list;
   RuleKind kind;
   ListAction action;
-  bool exception;
+  uint8_t flags;
+  RuleAction policy;
+  uint16_t pad;
 };
+static_assert(sizeof(RuleRecord) == 24);
+
+// Explicit id and reference of a rule, and its RuleMeta (feeds, CSV, RPZ local data).
+struct ExtraRecord {
+  uint32_t id_off, id_len;
+  uint32_t ref_off, ref_len;
+  uint32_t meta;  // index into metas_, or kNoRule
+};
+
+struct MetaRecord {
+  uint32_t rights_off, rights_len;
+  uint32_t category_off, category_len;
+  int64_t valid_from;
+  int64_t valid_until;
+  IpAddr a;
+  IpAddr aaaa;
+  uint8_t pad[6];
+};
+
+// What `cordonctl check` needs to match an inactive rule naively.
+struct InactiveRecord {
+  uint32_t rule;
+  uint32_t key_off, key_len;    // host (domain kinds, URL prefix) or regex, in text_
+  uint32_t path_off, path_len;  // URL prefix path, in text_
+  IpAddr addr;                  // kIp
+  uint8_t prefix_len;
+  uint8_t pad[2];
+};
+
+// A rule dropped at compile time because the very same rule decides (kept).
+struct Shadow {
+  uint32_t kept;
+  uint32_t dropped;
+};
+
+constexpr uint8_t kFileMagic[8] = {'C', 'O', 'R', 'D', 'S', 'N', 'A', 'P'};
+constexpr uint32_t kFileVersion = 1;
+constexpr size_t kFileHeaderBytes = 8 + 4 + 4 + 8 + 32;
 
 class CompiledSnapshot final : public Snapshot {
  public:
@@ -92,26 +139,51 @@ class CompiledSnapshot final : public Snapshot {
   Match matchIp(const IpAddr& addr) const override;
   bool hasIpRules() const override { return !ip_.empty(); }
   size_t ruleCount() const override { return rules_.size(); }
+  int64_t asOf() const override { return as_of_; }
+  int64_t nextBoundary() const override { return next_boundary_; }
 
   // Build side.
   bool build(const std::vector<ListSource>& lists, std::vector<std::string>* errors,
-             CompileStats* stats);
+             CompileStats* stats, const CompileOptions& options);
+  void addEntry(const Entry& e, uint16_t list, ListAction list_action, const std::string& file,
+                CompileStats* stats, std::vector<std::string>* warnings, size_t* warned);
+
+  // Snapshot file.
+  bool write(ByteWriter* w, std::string* error) const;
+  bool read(ByteReader* r, std::string* error);
+
+  Explanation explain(int kind, std::string_view host, std::string_view path,
+                      const IpAddr& addr) const;
+  size_t memoryBytes() const;
 
  private:
-  void compileList(const ListSource& src, std::string_view content,
-                   std::vector<std::string>* errors, CompileStats* stats);
   uint32_t addText(std::string_view s);
-  // Stores `rule` in *ref unless a rule already decides there (see the precedence note).
-  void offer(uint32_t* ref, uint32_t rule) const;
+  std::string_view text(uint32_t off, uint32_t len) const { return {text_.data() + off, len}; }
+  // Stores `rule` in *ref unless a rule already decides there (see PRECEDENCE.md); records
+  // the loser. True when *ref was free.
+  bool offer(uint32_t* ref, uint32_t rule);
   void finishUrlPrefixes();
+  void materialise();
 
   void matchDomains(std::string_view host, Candidates* c) const;
   Match pick(uint32_t rule) const { return rule == kNoRule ? Match{} : Match{&rules_[rule]}; }
   hs_scratch_t* hsScratch(MatchScratch* scratch) const;
 
-  std::string text_;  // every rule's pattern and id, list names and file names
+  int64_t as_of_ = 0;
+  int64_t next_boundary_ = kForever;
+
+  std::string text_;  // patterns, explicit ids, references, list and file names, metadata
+  std::vector<ListRecord> lists_;
   std::vector<RuleRecord> records_;
+  std::vector<ExtraRecord> extras_;
+  std::vector<MetaRecord> meta_records_;
+  std::vector<InactiveRecord> inactive_;
+  std::vector<Shadow> shadows_;
+
+  // Materialised from the records.
   std::vector<Rule> rules_;
+  std::vector<RuleMeta> metas_;
+  std::string ids_;  // "<list>:<line>" of rules without an explicit id
 
   DomainTable domains_;
   bool domain_exceptions_ = false;
@@ -136,93 +208,198 @@ uint32_t CompiledSnapshot::addText(std::string_view s) {
   return off;
 }
 
-void CompiledSnapshot::offer(uint32_t* ref, uint32_t rule) const {
+bool CompiledSnapshot::offer(uint32_t* ref, uint32_t rule) {
   if (*ref == kNoRule) {
     *ref = rule;
-    return;
+    return true;
   }
   const RuleRecord& have = records_[*ref];
   const RuleRecord& give = records_[rule];
-  if (!give.exception && have.action == ListAction::kMonitor && give.action == ListAction::kBlock) {
+  if (!(give.flags & kRecException) && have.action == ListAction::kMonitor &&
+      give.action == ListAction::kBlock) {
+    shadows_.push_back({rule, *ref});
     *ref = rule;
+  } else {
+    shadows_.push_back({*ref, rule});
   }
+  return false;
 }
 
-void CompiledSnapshot::compileList(const ListSource& src, std::string_view content,
-                                   std::vector<std::string>* errors, CompileStats* stats) {
-  if (content.starts_with(kUtf8Bom)) content.remove_prefix(kUtf8Bom.size());
-  const uint32_t list_off = addText(src.name);
-  const uint32_t file_off = addText(src.path);
-  ParsedRule pr;
-  std::string reason;
-  uint32_t line_no = 0;
-  size_t pos = 0;
-  while (pos < content.size()) {
-    size_t end = content.find('\n', pos);
-    if (end == std::string_view::npos) end = content.size();
-    const std::string_view line = content.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
-    const LineResult res = parseRuleLine(line, &pr, &reason);
-    if (res == LineResult::kEmpty) continue;
-    if (res == LineResult::kError) {
-      errors->push_back(src.path + ":" + std::to_string(line_no) + ": " + reason);
-      continue;
+// Receives one list's entries.
+class ListSink final : public EntrySink {
+ public:
+  ListSink(CompiledSnapshot* snap, const ListSource& src, uint16_t list,
+           std::vector<std::string>* errors, CompileStats* stats)
+      : snap_(snap), src_(src), list_(list), errors_(errors), stats_(stats) {}
+
+  void entry(const Entry& e) override {
+    snap_->addEntry(e, list_, src_.action, src_.path, stats_, &stats_->warnings, &warned_);
+  }
+  void error(uint32_t line, const std::string& reason) override {
+    const std::string where = line ? src_.path + ":" + std::to_string(line) : src_.path;
+    if (src_.strict || line == 0) {
+      if (++failed_ <= kMaxErrorsPerList) errors_->push_back(where + ": " + reason);
+      return;
     }
-    if (records_.size() >= kNoRule - 1) throw std::length_error("too many rules");
-    const auto idx = static_cast<uint32_t>(records_.size());
-    RuleRecord rec{};
+    ++stats_->skipped;
+    warning(line, reason + " (skipped: strict is off)");
+  }
+  void warning(uint32_t line, const std::string& reason) override {
+    ++stats_->warnings_total;
+    if (++warned_ <= kMaxWarningsPerList) {
+      stats_->warnings.push_back((line ? src_.path + ":" + std::to_string(line) : src_.path) +
+                                 ": " + reason);
+    }
+  }
+  void finish() {
+    if (failed_ > kMaxErrorsPerList) {
+      errors_->push_back(src_.path + ": ... and " + std::to_string(failed_ - kMaxErrorsPerList) +
+                         " more errors");
+    }
+    if (warned_ > kMaxWarningsPerList) {
+      stats_->warnings.push_back(src_.path + ": ... and " +
+                                 std::to_string(warned_ - kMaxWarningsPerList) + " more warnings");
+    }
+  }
+  size_t failed() const { return failed_; }
+
+ private:
+  CompiledSnapshot* snap_;
+  const ListSource& src_;
+  uint16_t list_;
+  std::vector<std::string>* errors_;
+  CompileStats* stats_;
+  size_t failed_ = 0;
+  size_t warned_ = 0;
+};
+
+void CompiledSnapshot::addEntry(const Entry& e, uint16_t list, ListAction list_action,
+                                const std::string& file, CompileStats* stats,
+                                std::vector<std::string>* warnings, size_t* warned) {
+  const ParsedRule& pr = e.rule;
+  if (records_.size() >= kNoRule - 1) throw std::length_error("too many rules");
+  const auto idx = static_cast<uint32_t>(records_.size());
+  RuleRecord rec{};
+  rec.line = e.line;
+  rec.list = list;
+  rec.kind = pr.kind;
+  rec.action = e.monitor ? ListAction::kMonitor : list_action;
+  rec.flags = pr.exception ? kRecException : 0;
+  rec.policy = e.policy;
+  rec.extra = kNoRule;
+  if (!e.id.empty() || !e.ref.empty() || e.hasMeta()) {
+    ExtraRecord x{};
+    x.id_off = addText(e.id);
+    x.id_len = static_cast<uint32_t>(e.id.size());
+    x.ref_off = addText(e.ref);
+    x.ref_len = static_cast<uint32_t>(e.ref.size());
+    x.meta = kNoRule;
+    if (e.hasMeta()) {
+      MetaRecord m{};
+      m.rights_off = addText(e.rights_holder);
+      m.rights_len = static_cast<uint32_t>(e.rights_holder.size());
+      m.category_off = addText(e.category);
+      m.category_len = static_cast<uint32_t>(e.category.size());
+      m.valid_from = e.valid_from;
+      m.valid_until = e.valid_until;
+      m.a = e.sinkhole_a;
+      m.aaaa = e.sinkhole_aaaa;
+      x.meta = static_cast<uint32_t>(meta_records_.size());
+      meta_records_.push_back(m);
+    }
+    rec.extra = static_cast<uint32_t>(extras_.size());
+    extras_.push_back(x);
+  }
+  // Validity window: active for valid_from <= as_of_ < valid_until.
+  const bool active = e.valid_from <= as_of_ && as_of_ < e.valid_until;
+  if (e.valid_from != kNoTimeBound && e.valid_from > as_of_) {
+    next_boundary_ = std::min(next_boundary_, e.valid_from);
+  }
+  if (e.valid_until != kForever && e.valid_until > as_of_) {
+    next_boundary_ = std::min(next_boundary_, e.valid_until);
+  }
+  const bool is_domain = pr.kind == RuleKind::kDomain || pr.kind == RuleKind::kExact ||
+                         pr.kind == RuleKind::kSubdomains;
+  if (stats != nullptr) {
+    ++stats->by_kind[static_cast<size_t>(pr.kind)];
+    if (pr.exception) ++stats->exceptions;
+    ++stats->rules;
+  }
+  if (!active) {
+    rec.flags |= kRecInactive;
     rec.pattern_off = addText(pr.text);
     rec.pattern_len = static_cast<uint32_t>(pr.text.size());
-    rec.id_off = addText(src.name);
-    addText(":");
-    addText(std::to_string(line_no));
-    rec.id_len = static_cast<uint32_t>(text_.size() - rec.id_off);
-    rec.list_off = list_off;
-    rec.list_len = static_cast<uint32_t>(src.name.size());
-    rec.file_off = file_off;
-    rec.file_len = static_cast<uint32_t>(src.path.size());
-    rec.line = line_no;
-    rec.kind = pr.kind;
-    rec.action = src.action;
-    rec.exception = pr.exception;
+    InactiveRecord in{};
+    in.rule = idx;
+    const std::string& key =
+        pr.kind == RuleKind::kHostRegex || pr.kind == RuleKind::kUrlRegex ? pr.regex : pr.host;
+    in.key_off = addText(key);
+    in.key_len = static_cast<uint32_t>(key.size());
+    in.path_off = addText(pr.path);
+    in.path_len = static_cast<uint32_t>(pr.path.size());
+    in.addr = pr.addr;
+    in.prefix_len = static_cast<uint8_t>(pr.prefix_len);
+    inactive_.push_back(in);
     records_.push_back(rec);
-    if (stats != nullptr) {
-      ++stats->by_kind[static_cast<size_t>(pr.kind)];
-      if (pr.exception) ++stats->exceptions;
-      ++stats->rules;
+    if (stats != nullptr) ++stats->inactive;
+    return;
+  }
+  uint32_t* ref = nullptr;
+  uint32_t name_off = 0;
+  switch (pr.kind) {
+    case RuleKind::kDomain:
+    case RuleKind::kExact:
+    case RuleKind::kSubdomains: {
+      const Flavour f = pr.kind == RuleKind::kExact        ? kFlavourExact
+                        : pr.kind == RuleKind::kSubdomains ? kFlavourSubdomains
+                                                           : kFlavourDomain;
+      const uint8_t ex = pr.exception ? kExceptionBase : 0;
+      ref = domains_.ruleRef(pr.host, static_cast<Flavour>(f + ex), &name_off);
+      domain_exceptions_ = domain_exceptions_ || pr.exception;
+      break;
     }
-    const uint8_t ex = pr.exception ? kExceptionBase : 0;
-    switch (pr.kind) {
-      case RuleKind::kDomain:
-      case RuleKind::kExact:
-      case RuleKind::kSubdomains: {
-        const Flavour f = pr.kind == RuleKind::kExact        ? kFlavourExact
-                          : pr.kind == RuleKind::kSubdomains ? kFlavourSubdomains
-                                                             : kFlavourDomain;
-        offer(domains_.ruleRef(pr.host, static_cast<Flavour>(f + ex)), idx);
-        domain_exceptions_ = domain_exceptions_ || pr.exception;
-        break;
+    case RuleKind::kUrlPrefix: {
+      if (url_paths_.size() + pr.path.size() > UINT32_MAX) {
+        throw std::length_error("URL path arena full");
       }
-      case RuleKind::kUrlPrefix: {
-        if (url_paths_.size() + pr.path.size() > UINT32_MAX) {
-          throw std::length_error("URL path arena full");
-        }
-        const UrlPrefix up{static_cast<uint32_t>(url_paths_.size()),
-                           static_cast<uint32_t>(pr.path.size()), idx, pr.exception};
-        url_paths_.append(pr.path);
-        url_pending_.emplace_back(pr.host, up);
-        break;
+      UrlPrefix up{};
+      up.path_off = static_cast<uint32_t>(url_paths_.size());
+      up.path_len = static_cast<uint32_t>(pr.path.size());
+      up.rule = idx;
+      up.exception = pr.exception;
+      url_paths_.append(pr.path);
+      url_pending_.emplace_back(pr.host, up);
+      break;
+    }
+    case RuleKind::kHostRegex:
+      host_re_.add(pr.regex, HS_FLAG_CASELESS | HS_FLAG_DOTALL, idx, pr.exception);
+      break;
+    case RuleKind::kUrlRegex:
+      url_re_.add(pr.regex, HS_FLAG_DOTALL, idx, pr.exception);
+      break;
+    case RuleKind::kIp:
+      ref = ip_.ruleRef(pr.addr, pr.prefix_len, pr.exception);
+      break;
+  }
+  // The pattern: a canonical plain name is its own entry in the domain arena.
+  if (is_domain && pr.kind == RuleKind::kDomain && pr.text == pr.host) {
+    rec.flags |= kRecPatternInArena;
+    rec.pattern_off = name_off;
+  } else {
+    rec.pattern_off = addText(pr.text);
+  }
+  rec.pattern_len = static_cast<uint32_t>(pr.text.size());
+  records_.push_back(rec);
+  if (ref != nullptr && !offer(ref, idx)) {
+    const Shadow& sh = shadows_.back();
+    const RuleRecord& other = records_[sh.kept == idx ? sh.dropped : sh.kept];
+    if (other.list == list) {
+      if (stats != nullptr) ++stats->duplicates;
+      if (stats != nullptr) ++stats->warnings_total;
+      if (++*warned <= kMaxWarningsPerList) {
+        warnings->push_back(file + ":" + std::to_string(e.line) + ": duplicate of line " +
+                            std::to_string(other.line) + ", ignored");
       }
-      case RuleKind::kHostRegex:
-        host_re_.add(pr.regex, HS_FLAG_CASELESS | HS_FLAG_DOTALL, idx, pr.exception);
-        break;
-      case RuleKind::kUrlRegex:
-        url_re_.add(pr.regex, HS_FLAG_DOTALL, idx, pr.exception);
-        break;
-      case RuleKind::kIp:
-        offer(ip_.ruleRef(pr.addr, pr.prefix_len, pr.exception), idx);
-        break;
     }
   }
 }
@@ -262,96 +439,119 @@ void CompiledSnapshot::finishUrlPrefixes() {
   url_pending_.shrink_to_fit();
 }
 
-bool readFile(const std::string& path, std::string* out, std::string* reason) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    *reason = std::strerror(errno);
-    return false;
+void CompiledSnapshot::materialise() {
+  metas_.clear();
+  metas_.reserve(meta_records_.size());
+  for (const MetaRecord& m : meta_records_) {
+    RuleMeta meta;
+    meta.rights_holder = text(m.rights_off, m.rights_len);
+    meta.category = text(m.category_off, m.category_len);
+    meta.valid_from = m.valid_from;
+    meta.valid_until = m.valid_until;
+    meta.sinkhole_a = m.a;
+    meta.sinkhole_aaaa = m.aaaa;
+    metas_.push_back(meta);
   }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-    *reason = std::strerror(S_ISDIR(st.st_mode) ? EISDIR : errno);
-    ::close(fd);
-    return false;
+  // Generated ids first (ids_ must stop growing before views into it are taken).
+  ids_.clear();
+  std::vector<uint32_t> id_off(records_.size(), 0);
+  std::vector<uint16_t> id_len(records_.size(), 0);
+  char buf[16];
+  for (size_t i = 0; i < records_.size(); ++i) {
+    const RuleRecord& r = records_[i];
+    if (r.extra != kNoRule && extras_[r.extra].id_len != 0) continue;
+    const ListRecord& l = lists_[r.list];
+    id_off[i] = static_cast<uint32_t>(ids_.size());
+    ids_.append(text(l.name_off, l.name_len));
+    ids_.push_back(':');
+    const int n = std::snprintf(buf, sizeof buf, "%u", r.line);
+    ids_.append(buf, static_cast<size_t>(n));
+    id_len[i] = static_cast<uint16_t>(ids_.size() - id_off[i]);
   }
-  out->clear();
-  if (st.st_size > 0) out->reserve(static_cast<size_t>(st.st_size));
-  char buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      *reason = std::strerror(errno);
-      ::close(fd);
-      return false;
+  const std::string_view arena = domains_.arena();
+  rules_.clear();
+  rules_.reserve(records_.size());
+  for (size_t i = 0; i < records_.size(); ++i) {
+    const RuleRecord& r = records_[i];
+    const ListRecord& l = lists_[r.list];
+    Rule rule;
+    rule.pattern = r.flags & kRecPatternInArena ? arena.substr(r.pattern_off, r.pattern_len)
+                                                : text(r.pattern_off, r.pattern_len);
+    rule.list = text(l.name_off, l.name_len);
+    rule.file = text(l.file_off, l.file_len);
+    rule.id = std::string_view(ids_).substr(id_off[i], id_len[i]);
+    if (r.extra != kNoRule) {
+      const ExtraRecord& x = extras_[r.extra];
+      if (x.id_len != 0) rule.id = text(x.id_off, x.id_len);
+      rule.ref = text(x.ref_off, x.ref_len);
+      if (x.meta != kNoRule) rule.meta = &metas_[x.meta];
     }
-    out->append(buf, static_cast<size_t>(n));
+    rule.line = r.line;
+    rule.kind = r.kind;
+    rule.action = r.action;
+    rule.exception = r.flags & kRecException;
+    rule.policy = r.policy;
+    rules_.push_back(rule);
   }
-  ::close(fd);
-  return true;
 }
 
 bool CompiledSnapshot::build(const std::vector<ListSource>& lists, std::vector<std::string>* errors,
-                             CompileStats* stats) {
+                             CompileStats* stats, const CompileOptions& options) {
+  as_of_ = options.now != kNoTimeBound ? options.now : static_cast<int64_t>(::time(nullptr));
   const size_t errors_before = errors->size();
-  std::string content;
-  std::string reason;
+  if (lists.size() > UINT16_MAX) {
+    errors->push_back("too many lists (" + std::to_string(lists.size()) + ")");
+    return false;
+  }
   for (const ListSource& src : lists) {
-    if (!readFile(src.path, &content, &reason)) {
-      errors->push_back(src.path + ": " + reason);
-      continue;
-    }
-    if (stats != nullptr) ++stats->lists;
+    ListRecord lr{};
+    lr.name_off = addText(src.name);
+    lr.name_len = static_cast<uint32_t>(src.name.size());
+    lr.file_off = addText(src.path);
+    lr.file_len = static_cast<uint32_t>(src.path.size());
+    lr.action = src.action;
+    const auto list_idx = static_cast<uint16_t>(lists_.size());
+    lists_.push_back(lr);
     // A rough pre-size of the domain table: most lines of a big list are domains.
-    if (content.size() > (1 << 20)) {
-      domains_.reserve(domains_.size() + content.size() / 24);
+    struct stat st {};
+    if (::stat(src.path.c_str(), &st) == 0 && st.st_size > (1 << 20)) {
+      // ~20 bytes per line in domain lists (16.5 for 2-3 label names + a newline).
+      const size_t lines = static_cast<size_t>(st.st_size) / 20;
+      domains_.reserve(domains_.size() + lines);
+      records_.reserve(records_.size() + lines);
     }
-    compileList(src, content, errors, stats);
+    ListSink sink(this, src, list_idx, errors, stats);
+    const ListFormat used = readList(src.path, src.format, src.csv, &sink);
+    sink.finish();
+    if (stats != nullptr) {
+      ++stats->lists;
+      stats->formats.emplace_back(src.name, used);
+    }
   }
   if (errors->size() != errors_before) return false;
 
   int bad = -1;
   std::string message;
   for (PatternSet* set : {&host_re_, &url_re_}) {
-    if (set->compile(&bad, &message)) continue;
+    bool reused = false;
+    if (set->compile(&bad, &message, options.cache, &reused)) {
+      if (reused && stats != nullptr) ++stats->patterns_reused;
+      continue;
+    }
     // check() at parse time catches nearly everything; this names the rule when it did not.
     if (bad >= 0) {
-      // Find the bad_index-th rule of this set's kind.
-      const RuleKind kind = set == &host_re_ ? RuleKind::kHostRegex : RuleKind::kUrlRegex;
-      int seen = -1;
-      for (const RuleRecord& r : records_) {
-        if (r.kind == kind && ++seen == bad) {
-          errors->push_back(std::string(text_.data() + r.file_off, r.file_len) + ":" +
-                            std::to_string(r.line) + ": Hyperscan rejected regex: " + message);
-          break;
-        }
-      }
+      const uint32_t rule = set->ruleOf(static_cast<unsigned>(bad));
+      const RuleRecord& r = records_[rule];
+      const ListRecord& l = lists_[r.list];
+      errors->push_back(std::string(text(l.file_off, l.file_len)) + ":" + std::to_string(r.line) +
+                        ": Hyperscan rejected regex: " + message);
     } else {
       errors->push_back("Hyperscan rejected the pattern database: " + message);
     }
     return false;
   }
   finishUrlPrefixes();
-
-  rules_.reserve(records_.size());
-  const auto view = [this](uint32_t off, uint32_t len) {
-    return std::string_view(text_.data() + off, len);
-  };
-  for (const RuleRecord& r : records_) {
-    Rule rule;
-    rule.pattern = view(r.pattern_off, r.pattern_len);
-    rule.list = view(r.list_off, r.list_len);
-    rule.id = view(r.id_off, r.id_len);
-    rule.file = view(r.file_off, r.file_len);
-    rule.line = r.line;
-    rule.kind = r.kind;
-    rule.action = r.action;
-    rule.exception = r.exception;
-    rules_.push_back(rule);
-  }
-  records_.clear();
-  records_.shrink_to_fit();
+  materialise();
   return true;
 }
 
@@ -459,6 +659,275 @@ Match CompiledSnapshot::matchIp(const IpAddr& addr) const {
   return pick(ip_.lookup(addr));
 }
 
+// ---- explain (cordonctl check) -------------------------------------------------------------
+
+Explanation CompiledSnapshot::explain(int kind, std::string_view host, std::string_view path,
+                                      const IpAddr& addr) const {
+  // kind: 0 host, 1 URL, 2 IP.
+  struct Cand {
+    uint32_t rule;
+    int tier;       // 3 URL prefix, 2 domain table / IP, 1 pattern
+    uint32_t rank;  // within the tier: longer name or prefix ranks higher
+  };
+  std::vector<Cand> cands;
+  Explanation out;
+  const auto scratch = newScratch();
+  if (kind == 2) {
+    out.decision = matchIp(addr);
+    const std::vector<uint32_t> all = ip_.lookupAll(addr);
+    for (size_t i = 0; i < all.size(); ++i) {
+      cands.push_back({all[i], 2, static_cast<uint32_t>(all.size() - i)});
+    }
+  } else {
+    out.decision = kind == 0 ? matchHost(host, scratch.get()) : matchUrl(host, path, scratch.get());
+    if (kind == 1) {
+      if (const DomainTable::Slot* slot = url_hosts_.find(host)) {
+        const uint32_t g = url_hosts_.rule(*slot, kFlavourExact);
+        for (uint32_t i = url_groups_[g]; i < url_groups_[g + 1]; ++i) {
+          const UrlPrefix& up = url_prefixes_[i];
+          if (path.starts_with(std::string_view(url_paths_.data() + up.path_off, up.path_len))) {
+            cands.push_back({up.rule, 3, up.path_len});
+          }
+        }
+      }
+    }
+    DomainTable::SuffixHit hits[DomainTable::kMaxLabels];
+    const size_t n = domains_.findSuffixes(host, hits);
+    for (size_t k = 0; k < n; ++k) {
+      const bool whole = hits[k].name_len == host.size();
+      for (const Flavour f : {kFlavourExact, kFlavourSubdomains, kFlavourDomain}) {
+        if ((f == kFlavourExact && !whole) || (f == kFlavourSubdomains && whole)) continue;
+        for (const uint8_t ex : {uint8_t{0}, uint8_t{kExceptionBase}}) {
+          const uint32_t r = domains_.rule(*hits[k].slot, static_cast<Flavour>(f + ex));
+          if (r != kNoRule) cands.push_back({r, 2, domainRank(hits[k].name_len, f)});
+        }
+      }
+    }
+    hs_scratch_t* hs = hsScratch(scratch.get());
+    for (uint32_t r : host_re_.scanAll(host, hs)) cands.push_back({r, 1, 1});
+    if (kind == 1) {
+      const std::string url = std::string(host) + std::string(path);
+      for (uint32_t r : url_re_.scanAll(url, hs)) cands.push_back({r, 1, 0});
+    }
+  }
+  const uint32_t winner =
+      out.decision.matched() ? static_cast<uint32_t>(out.decision.rule - rules_.data()) : kNoRule;
+  const Cand* win = nullptr;
+  for (const Cand& c : cands) {
+    if (c.rule == winner) win = &c;
+  }
+  if (winner != kNoRule) out.candidates.push_back({&rules_[winner], ""});
+  const auto pat = [this](uint32_t r) {
+    return "'" + std::string(rules_[r].exception ? "@@" : "") + std::string(rules_[r].pattern) +
+           "'";
+  };
+  const auto lostTo = [&](const Cand& c) -> std::string {
+    if (win == nullptr) return "not the deciding rule";
+    const Rule& w = rules_[winner];
+    const Rule& r = rules_[c.rule];
+    if (w.exception && !r.exception)
+      return "the exception " + pat(winner) + " wins over every rule";
+    if (c.tier != win->tier) {
+      if (win->tier == 3) return "a URL-prefix rule (" + pat(winner) + ") ranks above host rules";
+      return "a domain/IP rule (" + pat(winner) + ") ranks above pattern rules";
+    }
+    if (c.tier == 1) return "another pattern (" + pat(winner) + ") was reported first";
+    if (c.tier == 3) return "the longer URL prefix " + pat(winner) + " decides";
+    if (kind == 2) return "the longer prefix " + pat(winner) + " decides";
+    if (c.rank / 4 < win->rank / 4) return "the longer suffix " + pat(winner) + " decides";
+    return "for one name =exact > *.subdomains > plain domain: " + pat(winner) + " decides";
+  };
+  for (const Cand& c : cands) {
+    if (c.rule == winner) continue;
+    out.candidates.push_back({&rules_[c.rule], lostTo(c)});
+  }
+  // The same rule in several lists (or twice in one): the copies that were dropped.
+  const size_t direct = out.candidates.size();
+  for (size_t i = 0; i < direct; ++i) {
+    const auto kept = static_cast<uint32_t>(out.candidates[i].rule - rules_.data());
+    for (const Shadow& sh : shadows_) {
+      if (sh.kept != kept) continue;
+      const Rule& k = rules_[sh.kept];
+      const Rule& d = rules_[sh.dropped];
+      std::string why;
+      if (k.list == d.list) {
+        why = "duplicate of line " + std::to_string(k.line) + " of the same list";
+      } else if (k.action == ListAction::kBlock && d.action == ListAction::kMonitor) {
+        why = "the same rule in the block list '" + std::string(k.list) +
+              "' decides over a monitor list's copy";
+      } else {
+        why = "the same rule in list '" + std::string(k.list) + "' (listed first) decides";
+      }
+      out.candidates.push_back({&d, why});
+    }
+  }
+  // Rules outside their validity window, matched naively.
+  for (const InactiveRecord& in : inactive_) {
+    const Rule& r = rules_[in.rule];
+    const std::string_view key = text(in.key_off, in.key_len);
+    bool hit = false;
+    const auto suffix = [&](std::string_view h) {
+      return h.size() > key.size() && h.ends_with(key) && h[h.size() - key.size() - 1] == '.';
+    };
+    switch (r.kind) {
+      case RuleKind::kDomain:
+        hit = kind != 2 && (host == key || suffix(host));
+        break;
+      case RuleKind::kExact:
+        hit = kind != 2 && host == key;
+        break;
+      case RuleKind::kSubdomains:
+        hit = kind != 2 && suffix(host);
+        break;
+      case RuleKind::kUrlPrefix:
+        hit = kind == 1 && host == key && path.starts_with(text(in.path_off, in.path_len));
+        break;
+      case RuleKind::kHostRegex:
+      case RuleKind::kUrlRegex: {
+        if (kind == 2 || (r.kind == RuleKind::kUrlRegex && kind != 1)) break;
+        PatternSet one;
+        one.add(std::string(key),
+                r.kind == RuleKind::kHostRegex ? HS_FLAG_CASELESS | HS_FLAG_DOTALL : HS_FLAG_DOTALL,
+                0, false);
+        int bad;
+        std::string msg;
+        hs_scratch_t* s = nullptr;
+        if (one.compile(&bad, &msg) && one.allocScratch(&s)) {
+          const std::string subject = r.kind == RuleKind::kHostRegex
+                                          ? std::string(host)
+                                          : std::string(host) + std::string(path);
+          hit = !one.scanAll(subject, s).empty();
+        }
+        if (s != nullptr) hs_free_scratch(s);
+        break;
+      }
+      case RuleKind::kIp: {
+        if (kind != 2 || addr.family != in.addr.family) break;
+        hit = true;
+        for (unsigned b = 0; b < in.prefix_len; ++b) {
+          const uint8_t m = static_cast<uint8_t>(0x80 >> (b % 8));
+          if ((addr.bytes[b / 8] & m) != (in.addr.bytes[b / 8] & m)) hit = false;
+        }
+        break;
+      }
+    }
+    if (!hit) continue;
+    const int64_t from = r.meta ? r.meta->valid_from : kNoTimeBound;
+    const int64_t until = r.meta ? r.meta->valid_until : kForever;
+    out.candidates.push_back(
+        {&r, "inactive: valid " +
+                 (from == kNoTimeBound ? std::string("") : "from " + formatTime(from) + " ") +
+                 (until == kForever ? std::string("") : "until " + formatTime(until) + " ") +
+                 "(snapshot compiled for " + formatTime(as_of_) + ")"});
+  }
+  return out;
+}
+
+size_t CompiledSnapshot::memoryBytes() const {
+  return domains_.memoryBytes() + url_hosts_.memoryBytes() + text_.capacity() + ids_.capacity() +
+         records_.capacity() * sizeof(RuleRecord) + rules_.capacity() * sizeof(Rule) +
+         extras_.capacity() * sizeof(ExtraRecord) + meta_records_.capacity() * sizeof(MetaRecord) +
+         metas_.capacity() * sizeof(RuleMeta) + url_prefixes_.capacity() * sizeof(UrlPrefix) +
+         url_paths_.capacity() + shadows_.capacity() * sizeof(Shadow) +
+         inactive_.capacity() * sizeof(InactiveRecord);
+}
+
+// ---- snapshot file -------------------------------------------------------------------------
+
+bool CompiledSnapshot::write(ByteWriter* w, std::string* error) const {
+  w->put(as_of_);
+  w->put(next_boundary_);
+  w->putBytes(text_);
+  w->putVec(lists_);
+  w->putVec(records_);
+  w->putVec(extras_);
+  w->putVec(meta_records_);
+  w->putVec(inactive_);
+  w->putVec(shadows_);
+  domains_.write(w);
+  w->put<uint8_t>(domain_exceptions_);
+  w->putVec(url_prefixes_);
+  w->putVec(url_groups_);
+  w->putBytes(url_paths_);
+  url_hosts_.write(w);
+  if (!host_re_.write(w, error) || !url_re_.write(w, error)) return false;
+  ip_.write(w);
+  return true;
+}
+
+bool CompiledSnapshot::read(ByteReader* r, std::string* error) {
+  const auto bad = [error](const std::string& what) {
+    *error = "malformed snapshot (" + what + ")";
+    return false;
+  };
+  uint8_t dom_ex = 0;
+  if (!r->get(&as_of_) || !r->get(&next_boundary_) || !r->getBytes(&text_) || !r->getVec(&lists_) ||
+      !r->getVec(&records_) || !r->getVec(&extras_) || !r->getVec(&meta_records_) ||
+      !r->getVec(&inactive_) || !r->getVec(&shadows_)) {
+    return bad("rule table");
+  }
+  const auto n = static_cast<uint32_t>(records_.size());
+  if (records_.size() >= kNoRule) return bad("rule count");
+  const auto inText = [this](uint64_t off, uint64_t len) { return off + len <= text_.size(); };
+  for (const ListRecord& l : lists_) {
+    if (!inText(l.name_off, l.name_len) || !inText(l.file_off, l.file_len) ||
+        static_cast<uint8_t>(l.action) > 1) {
+      return bad("list table");
+    }
+  }
+  for (const ExtraRecord& x : extras_) {
+    if (!inText(x.id_off, x.id_len) || !inText(x.ref_off, x.ref_len) || x.id_len > UINT16_MAX ||
+        (x.meta != kNoRule && x.meta >= meta_records_.size())) {
+      return bad("rule metadata");
+    }
+  }
+  for (const MetaRecord& m : meta_records_) {
+    if (!inText(m.rights_off, m.rights_len) || !inText(m.category_off, m.category_len)) {
+      return bad("rule metadata");
+    }
+  }
+  for (const InactiveRecord& in : inactive_) {
+    if (in.rule >= n || !inText(in.key_off, in.key_len) || !inText(in.path_off, in.path_len)) {
+      return bad("inactive rules");
+    }
+  }
+  for (const Shadow& sh : shadows_) {
+    if (sh.kept >= n || sh.dropped >= n) return bad("duplicates");
+  }
+  if (!domains_.read(r, n) || !r->get(&dom_ex)) return bad("domain table");
+  domain_exceptions_ = dom_ex != 0;
+  for (const RuleRecord& rec : records_) {
+    const uint64_t limit = rec.flags & kRecPatternInArena ? domains_.arena().size() : text_.size();
+    if (rec.list >= lists_.size() || static_cast<uint8_t>(rec.kind) >= kRuleKindCount ||
+        static_cast<uint8_t>(rec.action) > 1 ||
+        static_cast<uint8_t>(rec.policy) > static_cast<uint8_t>(RuleAction::kSinkhole) ||
+        uint64_t{rec.pattern_off} + rec.pattern_len > limit ||
+        (rec.extra != kNoRule && rec.extra >= extras_.size())) {
+      return bad("rule table");
+    }
+  }
+  if (!r->getVec(&url_prefixes_) || !r->getVec(&url_groups_) || !r->getBytes(&url_paths_)) {
+    return bad("URL table");
+  }
+  for (const UrlPrefix& up : url_prefixes_) {
+    if (up.rule >= n || uint64_t{up.path_off} + up.path_len > url_paths_.size()) {
+      return bad("URL table");
+    }
+  }
+  for (size_t i = 0; i < url_groups_.size(); ++i) {
+    if (url_groups_[i] > url_prefixes_.size() || (i > 0 && url_groups_[i] < url_groups_[i - 1])) {
+      return bad("URL table");
+    }
+  }
+  const auto groups = static_cast<uint32_t>(url_groups_.empty() ? 0 : url_groups_.size() - 1);
+  if (!url_hosts_.read(r, groups)) return bad("URL hosts");
+  if (!host_re_.read(r, n, error) || !url_re_.read(r, n, error)) return false;
+  if (!ip_.read(r, n)) return bad("IP table");
+  if (!r->atEnd()) return bad("trailing data");
+  materialise();
+  return true;
+}
+
 }  // namespace
 
 std::string_view ruleKindName(RuleKind kind) {
@@ -483,16 +952,157 @@ std::string_view ruleKindName(RuleKind kind) {
 
 std::shared_ptr<const Snapshot> compileSnapshot(const std::vector<ListSource>& lists,
                                                 std::vector<std::string>* errors,
-                                                CompileStats* stats) {
-  if (stats != nullptr) *stats = CompileStats();
+                                                CompileStats* stats,
+                                                const CompileOptions& options) {
+  CompileStats local;
+  if (stats == nullptr) stats = &local;
+  *stats = CompileStats();
   auto snap = std::make_shared<CompiledSnapshot>();
-  if (!snap->build(lists, errors, stats)) return nullptr;
+  if (!snap->build(lists, errors, stats, options)) return nullptr;
   return snap;
 }
 
 std::shared_ptr<const Snapshot> compileSnapshot(const std::vector<ListSource>& lists,
+                                                std::vector<std::string>* errors,
+                                                CompileStats* stats) {
+  return compileSnapshot(lists, errors, stats, CompileOptions());
+}
+
+std::shared_ptr<const Snapshot> compileSnapshot(const std::vector<ListSource>& lists,
                                                 std::vector<std::string>* errors) {
-  return compileSnapshot(lists, errors, nullptr);
+  return compileSnapshot(lists, errors, nullptr, CompileOptions());
+}
+
+// File layout: magic "CORDSNAP", u32 version, u32 reserved, u64 payload length, SHA-256 of
+// the payload, payload (CompiledSnapshot::write).
+bool saveSnapshot(const Snapshot& snap, const std::string& path, std::string* error) {
+  const auto* c = dynamic_cast<const CompiledSnapshot*>(&snap);
+  if (c == nullptr) {
+    *error = "not a compiled snapshot";
+    return false;
+  }
+  ByteWriter payload;
+  if (!c->write(&payload, error)) return false;
+  ByteWriter file;
+  file.put(kFileMagic);
+  file.put(kFileVersion);
+  file.put(uint32_t{0});
+  file.put(static_cast<uint64_t>(payload.data().size()));
+  file.data().append(Sha256::of(payload.data()));
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(file.data().data(), static_cast<std::streamsize>(file.data().size()));
+    out.write(payload.data().data(), static_cast<std::streamsize>(payload.data().size()));
+    out.flush();
+    if (!out) {
+      *error = path + ": cannot write: " + std::strerror(errno);
+      std::remove(tmp.c_str());
+      return false;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    *error = path + ": cannot rename into place: " + std::strerror(errno);
+    std::remove(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+std::shared_ptr<const Snapshot> loadSnapshot(const std::string& path, std::string* error) {
+  std::string data;
+  {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) {
+      *error = path + ": " + std::strerror(errno);
+      return nullptr;
+    }
+    const std::streamoff size = in.tellg();
+    if (size < 0) {
+      *error = path + ": cannot determine the file size";
+      return nullptr;
+    }
+    data.resize(static_cast<size_t>(size));
+    in.seekg(0);
+    in.read(data.data(), size);
+    if (!in) {
+      *error = path + ": read error";
+      return nullptr;
+    }
+  }
+  if (data.size() < kFileHeaderBytes) {
+    *error = path + ": truncated snapshot (" + std::to_string(data.size()) +
+             " bytes, shorter than the header)";
+    return nullptr;
+  }
+  if (std::memcmp(data.data(), kFileMagic, sizeof kFileMagic) != 0) {
+    *error = path + ": not a cordon snapshot (bad magic)";
+    return nullptr;
+  }
+  uint32_t version = 0;
+  uint32_t reserved = 0;
+  uint64_t len = 0;
+  std::memcpy(&version, data.data() + 8, 4);
+  std::memcpy(&reserved, data.data() + 12, 4);
+  std::memcpy(&len, data.data() + 16, 8);
+  if (version != kFileVersion) {
+    *error = path + ": snapshot format version " + std::to_string(version) +
+             ", this build reads version " + std::to_string(kFileVersion) + " (recompile it)";
+    return nullptr;
+  }
+  if (reserved != 0) {
+    *error = path + ": snapshot header has unknown flags (corrupted or newer format)";
+    return nullptr;
+  }
+  const std::string_view payload = std::string_view(data).substr(kFileHeaderBytes);
+  if (payload.size() != len) {
+    *error = path + ": " + (payload.size() < len ? "truncated" : "oversized") +
+             " snapshot (header says " + std::to_string(len) + " payload bytes, file has " +
+             std::to_string(payload.size()) + ")";
+    return nullptr;
+  }
+  if (Sha256::of(payload) != std::string_view(data).substr(24, 32)) {
+    *error = path + ": checksum mismatch (the file is corrupted)";
+    return nullptr;
+  }
+  auto snap = std::make_shared<CompiledSnapshot>();
+  ByteReader r(payload);
+  std::string why;
+  try {
+    if (!snap->read(&r, &why)) {
+      *error = path + ": " + why;
+      return nullptr;
+    }
+  } catch (const std::exception& e) {
+    *error = path + ": malformed snapshot (" + e.what() + ")";
+    return nullptr;
+  }
+  return snap;
+}
+
+size_t snapshotMemoryBytes(const Snapshot& snap) {
+  const auto* c = dynamic_cast<const CompiledSnapshot*>(&snap);
+  return c ? c->memoryBytes() : 0;
+}
+
+namespace {
+const CompiledSnapshot& compiled(const Snapshot& snap) {
+  const auto* c = dynamic_cast<const CompiledSnapshot*>(&snap);
+  if (c == nullptr) throw std::invalid_argument("not a compiled snapshot");
+  return *c;
+}
+}  // namespace
+
+Explanation explainHost(const Snapshot& snap, std::string_view host) {
+  return compiled(snap).explain(0, host, {}, IpAddr());
+}
+
+Explanation explainUrl(const Snapshot& snap, std::string_view host, std::string_view path_query) {
+  return compiled(snap).explain(1, host, path_query, IpAddr());
+}
+
+Explanation explainIp(const Snapshot& snap, const IpAddr& addr) {
+  return compiled(snap).explain(2, {}, {}, addr);
 }
 
 }  // namespace cordon::rules

@@ -17,8 +17,10 @@
 #include <vector>
 
 #include "control/config.h"
+#include "control/evidence/cli.h"
 #include "control/cordonctl/daemon_commands.h"
 #include "rules/compiler.h"
+#include "rules/formats.h"
 #include "rules/list_parser.h"
 #include "rules/normalize.h"
 #include "rules/snapshot.h"
@@ -36,9 +38,10 @@ constexpr const char* kUsage =
     "usage: cordonctl [--help] COMMAND [ARGS]\n"
     "\n"
     "commands:\n"
-    "  check [--config FILE | --rules LIST...] NAME-or-URL\n"
-    "                      which rule decides a host name, URL or IP, and what follows\n"
-    "  compile LIST...     validate rule lists and summarise what they hold\n"
+    "  check [--config FILE | --rules LIST... | --snapshot FILE] NAME-or-URL\n"
+    "                      which rule decides a host name, URL or IP, and why others lost\n"
+    "  compile LIST... [-o SNAPSHOT]\n"
+    "                      validate rule lists; write a snapshot cordond loads as is\n"
     "\n"
     "talking to a running cordond (--socket PATH, default /run/cordon/cordon.sock;\n"
     "--json prints the daemon's JSON answer):\n"
@@ -52,10 +55,11 @@ constexpr const char* kUsage =
     "Run 'cordonctl COMMAND --help' for the options of one command.\n";
 
 constexpr const char* kCheckUsage =
-    "usage: cordonctl check [--config FILE | --rules LIST...] NAME-or-URL\n"
+    "usage: cordonctl check [--config FILE | --rules LIST... | --snapshot FILE] NAME-or-URL\n"
     "\n"
-    "Matches one query against the rule lists and prints the deciding rule, its list, id,\n"
-    "source file:line and the action. NAME is a host name as a DNS query or TLS SNI would\n"
+    "Matches one query against the rule lists (or a compiled snapshot) and prints the\n"
+    "deciding rule, its list, id, reference, source file:line and the action, then every\n"
+    "other rule that matches and why it lost (precedence: rules/PRECEDENCE.md). NAME is a host name as a DNS query or TLS SNI would\n"
     "carry it (case, a trailing dot, a :port and IDN U-labels are normalised); a URL\n"
     "(http://host/path?query or https://...) is matched as an HTTP request; an IP address is\n"
     "matched against IP/CIDR rules.\n"
@@ -64,11 +68,14 @@ constexpr const char* kCheckUsage =
     "2 error (bad list, bad config, bad arguments).\n";
 
 constexpr const char* kCompileUsage =
-    "usage: cordonctl compile LIST...\n"
+    "usage: cordonctl compile LIST... [-o SNAPSHOT] [--format FORMAT] [--at TIME]\n"
     "\n"
-    "Parses and compiles the rule lists (each named after its file stem, action block).\n"
-    "Prints every error as file:line: reason on stderr and exits 2 if there is any;\n"
-    "otherwise prints a one-line summary of the rules per kind and exits 0.\n";
+    "Parses and compiles the rule lists (each named after its file stem, action block; the\n"
+    "format of each is detected from its content unless --format is given: list, hosts,\n"
+    "rpz, adguard, csv, feed). Prints every error as file:line: reason on stderr and exits\n"
+    "2 if there is any; warnings (skipped syntax, duplicates) go to stderr too. Otherwise\n"
+    "prints a one-line summary of the rules per kind, writes the snapshot to SNAPSHOT when\n"
+    "-o is given (cordond and 'check --snapshot' load it without compiling), and exits 0.\n";
 
 void printErrors(const std::vector<std::string>& errors) {
   for (const std::string& e : errors) std::cerr << e << "\n";
@@ -122,16 +129,81 @@ bool parseQuery(const std::string& text, Query* q, std::string* error) {
   return true;
 }
 
+// --at TIME: the instant validity windows are evaluated for (default: now).
+bool parseAt(const std::string& at, int64_t* out) {
+  if (at.empty()) {
+    *out = rules::kNoTimeBound;
+    return true;
+  }
+  if (!rules::parseTime(at, out)) {
+    std::cerr << "cordonctl: invalid --at time '" << at
+              << "' (RFC 3339, YYYY-MM-DD or Unix seconds)\n";
+    return false;
+  }
+  return true;
+}
+
+// Applies --format/--no-strict given on the command line to lists named with --rules.
+bool applyListOptions(const std::string& format, bool lenient,
+                      std::vector<rules::ListSource>* sources) {
+  rules::ListFormat f = rules::ListFormat::kAuto;
+  if (!format.empty() && !rules::parseFormatName(format, &f)) {
+    std::cerr << "cordonctl: unknown --format '" << format
+              << "' (auto, list, hosts, rpz, adguard, csv, feed)\n";
+    return false;
+  }
+  for (rules::ListSource& s : *sources) {
+    if (!format.empty()) s.format = f;
+    if (lenient) s.strict = false;
+  }
+  return true;
+}
+
+void printWarnings(const rules::CompileStats& stats) {
+  for (const std::string& w : stats.warnings) std::cerr << "warning: " << w << "\n";
+}
+
+std::string_view policyName(rules::RuleAction a) {
+  switch (a) {
+    case rules::RuleAction::kDefault:
+      return "default";
+    case rules::RuleAction::kDrop:
+      return "drop";
+    case rules::RuleAction::kNxdomain:
+      return "nxdomain";
+    case rules::RuleAction::kNodata:
+      return "nodata";
+    case rules::RuleAction::kSinkhole:
+      return "sinkhole";
+  }
+  return "?";
+}
+
+std::string describeRule(const rules::Rule& r) {
+  return std::string(r.exception ? "@@" : "") + std::string(r.pattern) + "  (list " +
+         std::string(r.list) + ", id " + std::string(r.id) + ", " + std::string(r.file) + ":" +
+         std::to_string(r.line) + ")";
+}
+
 int runCheck(const std::vector<std::string>& args) {
   po::options_description opts("options");
   std::string config;
+  std::string snapshot;
+  std::string format;
+  std::string at;
   std::vector<std::string> lists;
   std::vector<std::string> positional;
   opts.add_options()("help,h", "show this help")(
       "config,c", po::value(&config)->value_name("FILE"),
       "take the rule lists (and their actions) from this cordond config")(
       "rules,r", po::value(&lists)->value_name("LIST")->composing(),
-      "a rule list (repeatable); named after its file stem, action block");
+      "a rule list (repeatable); named after its file stem, action block")(
+      "snapshot,s", po::value(&snapshot)->value_name("FILE"),
+      "a snapshot written by 'cordonctl compile -o' instead of lists")(
+      "format,f", po::value(&format)->value_name("FORMAT"),
+      "format of the --rules lists (default: detected)")(
+      "at", po::value(&at)->value_name("TIME"),
+      "evaluate validity windows at TIME instead of now");
   po::options_description hidden;
   hidden.add_options()("query", po::value(&positional));
   po::options_description all;
@@ -149,14 +221,16 @@ int runCheck(const std::vector<std::string>& args) {
     std::cerr << "cordonctl check: expected one NAME-or-URL\n";
     return kExitError;
   }
-  if (!config.empty() && !lists.empty()) {
-    std::cerr << "cordonctl check: give --config or --rules, not both\n";
+  if (!config.empty() + !lists.empty() + !snapshot.empty() > 1) {
+    std::cerr << "cordonctl check: give one of --config, --rules or --snapshot\n";
     return kExitError;
   }
-  if (config.empty() && lists.empty()) {
-    std::cerr << "cordonctl check: no rules: give --config FILE or --rules LIST\n";
+  if (config.empty() && lists.empty() && snapshot.empty()) {
+    std::cerr << "cordonctl check: no rules: give --config FILE, --rules LIST or --snapshot FILE\n";
     return kExitError;
   }
+  rules::CompileOptions copts;
+  if (!parseAt(at, &copts.now)) return kExitError;
   std::vector<rules::ListSource> sources;
   if (!config.empty()) {
     try {
@@ -167,6 +241,7 @@ int runCheck(const std::vector<std::string>& args) {
     }
   } else {
     for (const std::string& l : lists) sources.push_back(listFromPath(l));
+    if (!applyListOptions(format, false, &sources)) return kExitError;
   }
 
   Query q;
@@ -175,28 +250,48 @@ int runCheck(const std::vector<std::string>& args) {
     std::cerr << "cordonctl check: " << error << "\n";
     return kExitError;
   }
-  std::vector<std::string> errors;
-  const std::shared_ptr<const rules::Snapshot> snap = rules::compileSnapshot(sources, &errors);
-  if (snap == nullptr) {
-    printErrors(errors);
-    return kExitError;
+  std::shared_ptr<const rules::Snapshot> snap;
+  if (!snapshot.empty()) {
+    snap = rules::loadSnapshot(snapshot, &error);
+    if (snap == nullptr) {
+      std::cerr << error << "\n";
+      return kExitError;
+    }
+  } else {
+    std::vector<std::string> errors;
+    rules::CompileStats stats;
+    snap = rules::compileSnapshot(sources, &errors, &stats, copts);
+    if (snap == nullptr) {
+      printErrors(errors);
+      return kExitError;
+    }
   }
-  const std::unique_ptr<rules::MatchScratch> scratch = snap->newScratch();
-  rules::Match m;
+  rules::Explanation ex;
   switch (q.kind) {
     case Query::kHost:
-      m = snap->matchHost(q.host, scratch.get());
+      ex = rules::explainHost(*snap, q.host);
       break;
     case Query::kUrl:
-      m = snap->matchUrl(q.host, q.path_query, scratch.get());
+      ex = rules::explainUrl(*snap, q.host, q.path_query);
       break;
     case Query::kIp:
-      m = snap->matchIp(q.ip);
+      ex = rules::explainIp(*snap, q.ip);
       break;
   }
+  const rules::Match& m = ex.decision;
   std::cout << "query:  " << q.shown << "\n";
+  const auto printOthers = [&ex]() {
+    bool header = false;
+    for (const rules::Candidate& c : ex.candidates) {
+      if (c.lost_because.empty()) continue;
+      if (!header) std::cout << "other matching rules:\n";
+      header = true;
+      std::cout << "  " << describeRule(*c.rule) << "\n    lost: " << c.lost_because << "\n";
+    }
+  };
   if (!m.matched()) {
     std::cout << "action: pass (no rule matched)\n";
+    printOthers();
     return kExitPasses;
   }
   const rules::Rule& r = *m.rule;
@@ -208,18 +303,41 @@ int runCheck(const std::vector<std::string>& args) {
             << "id:     " << r.id << "\n"
             << "source: " << r.file << ":" << r.line << "\n";
   if (!r.ref.empty()) std::cout << "ref:    " << r.ref << "\n";
+  if (r.meta != nullptr) {
+    if (!r.meta->rights_holder.empty()) std::cout << "rights: " << r.meta->rights_holder << "\n";
+    if (!r.meta->category.empty()) std::cout << "category: " << r.meta->category << "\n";
+    if (r.meta->valid_from != rules::kNoTimeBound || r.meta->valid_until != rules::kForever) {
+      std::cout << "valid:  from " << rules::formatTime(r.meta->valid_from) << " until "
+                << rules::formatTime(r.meta->valid_until) << "\n";
+    }
+  }
+  if (const IpAddr* a = r.sinkholeA()) std::cout << "sinkhole a:    " << ipToString(*a) << "\n";
+  if (const IpAddr* a = r.sinkholeAaaa()) std::cout << "sinkhole aaaa: " << ipToString(*a) << "\n";
   if (m.enforce()) {
-    std::cout << "action: block\n";
+    std::cout << "action: block";
+    if (r.policy != rules::RuleAction::kDefault) std::cout << " (" << policyName(r.policy) << ")";
+    std::cout << "\n";
+    printOthers();
     return kExitBlocked;
   }
   std::cout << "action: " << (m.monitor() ? "monitor" : "pass (exception)") << "\n";
+  printOthers();
   return kExitPasses;
 }
 
 int runCompile(const std::vector<std::string>& args) {
   po::options_description opts("options");
   std::vector<std::string> lists;
-  opts.add_options()("help,h", "show this help");
+  std::string output;
+  std::string format;
+  std::string at;
+  opts.add_options()("help,h", "show this help")(
+      "output,o", po::value(&output)->value_name("SNAPSHOT"), "write the compiled snapshot here")(
+      "format,f", po::value(&format)->value_name("FORMAT"),
+      "format of every list (default: detected per list)")(
+      "at", po::value(&at)->value_name("TIME"),
+      "compile for TIME instead of now (validity windows)")(
+      "no-strict", "skip invalid entries (reported as warnings) instead of failing");
   po::options_description hidden;
   hidden.add_options()("list", po::value(&lists));
   po::options_description all;
@@ -237,11 +355,16 @@ int runCompile(const std::vector<std::string>& args) {
     std::cerr << "cordonctl compile: expected at least one LIST\n";
     return kExitError;
   }
+  rules::CompileOptions copts;
+  if (!parseAt(at, &copts.now)) return kExitError;
   std::vector<rules::ListSource> sources;
   for (const std::string& l : lists) sources.push_back(listFromPath(l));
+  if (!applyListOptions(format, vm.count("no-strict") > 0, &sources)) return kExitError;
   std::vector<std::string> errors;
   rules::CompileStats stats;
-  if (rules::compileSnapshot(sources, &errors, &stats) == nullptr) {
+  const auto snap = rules::compileSnapshot(sources, &errors, &stats, copts);
+  printWarnings(stats);
+  if (snap == nullptr) {
     printErrors(errors);
     return kExitError;
   }
@@ -252,7 +375,26 @@ int runCompile(const std::vector<std::string>& args) {
               << stats.by_kind[k];
   }
   std::cout << "; " << stats.exceptions << (stats.exceptions == 1 ? " exception" : " exceptions")
-            << ")\n";
+            << ")";
+  if (stats.inactive) std::cout << ", " << stats.inactive << " inactive";
+  if (stats.duplicates) std::cout << ", " << stats.duplicates << " duplicates";
+  if (stats.skipped) std::cout << ", " << stats.skipped << " skipped";
+  std::cout << "\n";
+  for (const auto& [name, f] : stats.formats) {
+    std::cout << "  " << name << ": " << rules::formatName(f) << "\n";
+  }
+  if (snap->nextBoundary() != rules::kForever) {
+    std::cout << "  valid until " << rules::formatTime(snap->nextBoundary())
+              << " (next validity boundary)\n";
+  }
+  if (!output.empty()) {
+    std::string error;
+    if (!rules::saveSnapshot(*snap, output, &error)) {
+      std::cerr << "cordonctl compile: " << error << "\n";
+      return kExitError;
+    }
+    std::cout << "wrote " << output << "\n";
+  }
   return 0;
 }
 
@@ -288,6 +430,11 @@ int run(int argc, char** argv) {
   if (vm.count("help")) rest.push_back("--help");  // "cordonctl --help check"
   if (command == "check") return runCheck(rest);
   if (command == "compile") return runCompile(rest);
+  if (command == "evidence") {  // verify | export | fingerprint (control/evidence/cli.h)
+    std::vector<char*> ev{const_cast<char*>("evidence")};
+    for (std::string& a : rest) ev.push_back(a.data());
+    return evidence::runEvidenceCommand(static_cast<int>(ev.size()), ev.data());
+  }
   if (isDaemonCommand(command)) {
     return runDaemonCommand(command, rest, socket.empty() ? kDefaultSocket : socket);
   }

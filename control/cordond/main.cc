@@ -15,6 +15,7 @@
 
 #include "control/config.h"
 #include "control/control_server.h"
+#include "control/evidence/sink.h"
 #include "control/event_log.h"
 #include "control/metrics.h"
 #include "control/reloader.h"
@@ -121,6 +122,9 @@ int main(int argc, char** argv) {
                 (errors.size() == 1 ? "" : "s") + ")");
   }
   if (vm.count("check")) {
+    if (std::string e; cfg.evidence.enabled() && !evidence::checkEvidenceConfig(cfg.evidence, &e)) {
+      return fail("evidence: " + e);
+    }
     if (replay_in.empty() && cfg.ports.empty()) return fail(cfg.path + ": no dataplane.ports");
     std::cout << "{\"config\":\"ok\",\"lists\":" << cfg.rules.size()
               << ",\"rules\":" << snap->ruleCount() << ",\"ports\":" << cfg.ports.size() << "}\n";
@@ -181,6 +185,12 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     return fail(e.what());
   }
+  // The evidence ledger gets every event the log gets, in the same order.
+  std::unique_ptr<evidence::EvidenceSink> evidence_sink;
+  if (cfg.evidence.enabled()) {
+    evidence_sink = evidence::EvidenceSink::open(cfg.evidence, &err);
+    if (!evidence_sink) return fail("evidence: " + err);
+  }
   uint64_t events = 0;
   Telemetry telemetry;
   ControlServer* control_server = nullptr;  // live mode: "events --follow" clients
@@ -191,6 +201,7 @@ int main(int argc, char** argv) {
       SpscRing<EventRecord>& ring = w->events();
       while (const EventRecord* e = ring.front()) {
         log.write(*e);
+        if (evidence_sink) evidence_sink->record(*e);
         telemetry.record(*e);
         if (control_server) {
           line.clear();
@@ -281,6 +292,7 @@ int main(int argc, char** argv) {
         if (!log.reopen()) std::cerr << "cordond: cannot reopen the event log; keeping it\n";
       }
       reloader.poll();
+      if (evidence_sink) evidence_sink->poll();
       const ReloadResult r = reloader.result();
       if (r.attempts != seen_attempts) {
         seen_attempts = r.attempts;
@@ -311,6 +323,15 @@ int main(int argc, char** argv) {
     live.shutdown();
   }
   log.flush();
+  if (evidence_sink) {
+    if (!evidence_sink->close(&err)) std::cerr << "cordond: evidence: " << err << "\n";
+    if (evidence_sink->failures()) {
+      std::cerr << "cordond: evidence: " << evidence_sink->failures()
+                << " record(s) could not be written: " << evidence_sink->lastError() << "\n";
+    }
+    extra += std::string(extra.empty() ? "" : ",") +
+             "\"evidence_records\":" + std::to_string(evidence_sink->recorded());
+  }
   Counters total;
   for (const auto& w : workers) total.add(w->counters());
   std::cout << formatSummary(total, events, extra) << std::endl;

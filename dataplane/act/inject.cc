@@ -24,6 +24,13 @@ size_t writeL2L3(std::span<const uint8_t> trigger, const PacketInfo& p, Toward t
   } else {
     w->bytes(l2);
   }
+  if (p.pppoe_len_offset) {
+    // PPPoE LENGTH covers the PPP protocol field and the IP packet (RFC 2516 section 4).
+    // The protocol field (1 or 2 bytes) is what lies between LENGTH and the IP header.
+    const size_t ppp_proto = p.l3_offset - p.pppoe_len_offset - 2;
+    const size_t ip_len = (p.ip_version == 4 ? 20 : 40) + l4_len;
+    (void)w->patchU16(p.pppoe_len_offset, static_cast<uint16_t>(ip_len + ppp_proto));
+  }
   const IpAddr& src = toward == Toward::kClient ? p.dst : p.src;
   const IpAddr& dst = toward == Toward::kClient ? p.src : p.dst;
   if (p.ip_version == 4) {

@@ -14,6 +14,10 @@ enum class TlsAction : uint8_t { kReset, kDrop };
 enum class HttpAction : uint8_t { kRedirect, kReset, kPage, kDrop };
 enum class DnsAction : uint8_t { kNxdomain, kSinkhole, kRefused, kDrop };
 enum class IpAction : uint8_t { kDrop, kReset };
+// ClientHellos carrying encrypted_client_hello: kPass matches the outer SNI like any other
+// hello; kBlock blocks every such hello (browsers also send GREASE ECH, RFC draft-ietf-tls-esni
+// section 6.2, which is indistinguishable on the wire, so kBlock blocks those clients too).
+enum class EchPolicy : uint8_t { kPass, kBlock };
 
 struct ActionsConfig {
   TlsAction tls = TlsAction::kReset;
@@ -25,6 +29,7 @@ struct ActionsConfig {
   IpAddr sinkhole_aaaa;
   uint32_t dns_ttl = 60;  // TTL of sinkhole answers
   IpAction ip = IpAction::kDrop;
+  EchPolicy ech = EchPolicy::kPass;
 };
 
 }  // namespace cordon

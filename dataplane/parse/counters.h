@@ -20,6 +20,8 @@ namespace cordon {
   X(malformed, "packets with a malformed header, passed (sum of malformed_*)")       \
   X(malformed_l2, "truncated Ethernet or VLAN header")                               \
   X(malformed_vlan_depth, "more VLAN tags than kMaxVlanTags")                        \
+  X(malformed_mpls, "MPLS label stack truncated or deeper than kMaxMplsLabels")        \
+  X(malformed_pppoe, "PPPoE session header truncated, bad version/code or length")     \
   X(malformed_ipv4, "IPv4 header truncated, IHL < 5 or bad total length")            \
   X(malformed_ipv6, "IPv6 header truncated or payload length beyond frame")          \
   X(malformed_ipv6_ext, "IPv6 extension header truncated or chain too long")         \
@@ -41,6 +43,14 @@ namespace cordon {
   X(http_too_large, "HTTP request heads beyond kMaxRequestHeadBytes, passed")        \
   X(http_chunked_stop, "keep-alive inspection stopped at a chunked request body")    \
   X(http_no_host, "HTTP requests without a host, passed")                            \
+  X(quic_initials, "QUIC client Initials decrypted (gQUIC: read)")                   \
+  X(quic_client_hellos, "ClientHellos (gQUIC: CHLOs) from QUIC Initials")            \
+  X(quic_no_sni, "QUIC ClientHellos without server_name, passed")                    \
+  X(quic_undecryptable, "QUIC Initials that did not decrypt, passed")                \
+  X(quic_malformed, "QUIC Initials or hellos that did not parse, passed")            \
+  X(quic_too_many_initials, "QUIC flows passed after kMaxQuicInitialDatagrams")      \
+  X(quic_crypto_window_exceeded, "QUIC CRYPTO data beyond the window, ignored")      \
+  X(ech_blocked, "hellos with encrypted_client_hello blocked (ech: block)")          \
   X(flows_created, "flow entries created")                                           \
   X(flows_expired, "flow entries removed by idle aging or connection end")           \
   X(flow_table_full, "new flows not tracked because the table was full (fail-open)") \

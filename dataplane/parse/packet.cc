@@ -10,6 +10,11 @@ constexpr uint16_t kEtherIpv6 = 0x86dd;
 constexpr uint16_t kEtherVlan = 0x8100;     // IEEE 802.1Q
 constexpr uint16_t kEtherQinq = 0x88a8;     // IEEE 802.1ad
 constexpr uint16_t kEtherQinqOld = 0x9100;  // pre-standard QinQ, still seen in the field
+constexpr uint16_t kEtherMpls = 0x8847;     // RFC 3032 unicast
+constexpr uint16_t kEtherMplsMc = 0x8848;   // RFC 3032 multicast (RFC 5332)
+constexpr uint16_t kEtherPppoe = 0x8864;    // RFC 2516 PPPoE session stage
+constexpr uint16_t kPppIpv4 = 0x0021;       // RFC 1332
+constexpr uint16_t kPppIpv6 = 0x0057;       // RFC 5072
 
 constexpr uint8_t kProtoTcp = 6;
 constexpr uint8_t kProtoUdp = 17;
@@ -137,6 +142,44 @@ PacketStatus parsePacket(std::span<const uint8_t> frame, PacketInfo* p, Counter*
     uint16_t tci = 0;
     if (!r.readU16(&tci) || !r.readU16(&type)) return malformed(reason, Counter::malformed_l2);
     ++p->vlan_tags;
+  }
+  if (type == kEtherMpls || type == kEtherMplsMc) {
+    // RFC 3032 section 2.1: 4-byte label stack entries until the bottom-of-stack bit. The
+    // payload type is not signalled: IP is recognised by its version nibble (RFC 4928); a
+    // pseudowire (control word 0000, or anything else) is not IP and passes uninspected.
+    uint32_t entry = 0;
+    do {
+      if (p->mpls_labels == kMaxMplsLabels) return malformed(reason, Counter::malformed_mpls);
+      if (!r.readU32(&entry)) return malformed(reason, Counter::malformed_mpls);
+      ++p->mpls_labels;
+    } while (!(entry & 0x100));
+    uint8_t first = 0;
+    if (!r.peekU8(&first)) return malformed(reason, Counter::malformed_mpls);
+    type = (first >> 4) == 4 ? kEtherIpv4 : (first >> 4) == 6 ? kEtherIpv6 : 0;
+  } else if (type == kEtherPppoe) {
+    // RFC 2516 section 4: VER=1, TYPE=1, CODE=0 (session data), SESSION_ID, LENGTH of the
+    // PPP frame; then the PPP protocol field (RFC 1661 section 2).
+    uint8_t ver_type = 0, code = 0;
+    uint16_t session = 0, length = 0, proto = 0;
+    if (!r.readU8(&ver_type) || !r.readU8(&code) || !r.readU16(&session)) {
+      return malformed(reason, Counter::malformed_pppoe);
+    }
+    const size_t len_at = r.offset();
+    uint8_t proto_hi = 0;
+    if (!r.readU16(&length) || ver_type != 0x11 || code != 0 || length < 1 ||
+        length > r.remaining() || !r.readU8(&proto_hi)) {
+      return malformed(reason, Counter::malformed_pppoe);
+    }
+    // Protocol-Field-Compression (RFC 1661 section 6.5): an odd first byte is the whole,
+    // one-byte protocol; otherwise the protocol takes two bytes.
+    proto = proto_hi;
+    if (!(proto_hi & 1)) {
+      uint8_t lo = 0;
+      if (length < 2 || !r.readU8(&lo)) return malformed(reason, Counter::malformed_pppoe);
+      proto = static_cast<uint16_t>(proto_hi << 8 | lo);
+    }
+    p->pppoe_len_offset = static_cast<uint16_t>(len_at);
+    type = proto == kPppIpv4 ? kEtherIpv4 : proto == kPppIpv6 ? kEtherIpv6 : 0;
   }
   p->l3_offset = static_cast<uint16_t>(r.offset());
   if (type == kEtherIpv4) return parseIpv4(frame, p, reason);

@@ -16,6 +16,9 @@ inline constexpr int kMaxVlanTags = 4;
 // IPv6 extension headers walked before giving up (RFC 8200 section 4.1 recommends an order
 // with at most ~6; attackers chain more to evade inspection).
 inline constexpr int kMaxIpv6ExtHeaders = 8;
+// Label stack depth walked: L3VPN over TE with fast reroute uses 3-4; more is not traffic we
+// can judge.
+inline constexpr int kMaxMplsLabels = 8;
 
 inline constexpr uint8_t kTcpFin = 0x01;
 inline constexpr uint8_t kTcpSyn = 0x02;
@@ -26,12 +29,14 @@ inline constexpr uint8_t kTcpAck = 0x10;
 enum class L4 : uint8_t { kNone, kTcp, kUdp, kOther };
 
 struct PacketInfo {
-  uint16_t l3_offset = 0;  // = length of the L2 header incl. VLAN tags
+  uint16_t l3_offset = 0;  // = length of the L2 header incl. VLAN tags, MPLS labels, PPPoE
   uint16_t l4_offset = 0;
   uint16_t l4_len = 0;  // L4 header + payload, bounded by the IP length (not padding)
   uint16_t payload_offset = 0;
   uint16_t payload_len = 0;
   uint8_t vlan_tags = 0;
+  uint8_t mpls_labels = 0;        // label stack entries between L2 and IP
+  uint16_t pppoe_len_offset = 0;  // PPPoE session: offset of its LENGTH field, else 0
   uint8_t ip_version = 0;  // 4 or 6; 0 for non-IP
   uint8_t ip_proto = 0;    // final next-header value
   L4 l4 = L4::kNone;

@@ -14,6 +14,36 @@ namespace cordon {
 namespace {
 
 constexpr uint16_t kDnsPort = 53;
+// Plaintext scratch for one QUIC datagram: the largest UDP payload over IPv4 (65535 - 8 - 20)
+// fits, so no Initial is skipped for size.
+constexpr size_t kQuicPlainBytes = 65536;
+
+// Feeds the CRYPTO data of a flow's Initials into its reassembly buffer.
+class ReasmCryptoSink : public quic::CryptoSink {
+ public:
+  explicit ReasmCryptoSink(ReasmBuffer* buf) : buf_(buf) {}
+  void onCrypto(uint64_t offset, std::span<const uint8_t> data) override {
+    if (offset >= kReasmWindowBytes) {
+      beyond_window = true;
+      return;
+    }
+    switch (buf_->insert(static_cast<int64_t>(offset), data)) {
+      case ReasmBuffer::Insert::kAdded:
+        break;
+      case ReasmBuffer::Insert::kOutsideWindow:
+        beyond_window = true;
+        break;
+      case ReasmBuffer::Insert::kTooManyRanges:
+        too_many_ranges = true;
+        break;
+    }
+  }
+  bool beyond_window = false;
+  bool too_many_ranges = false;
+
+ private:
+  ReasmBuffer* buf_;
+};
 
 }  // namespace
 
@@ -23,6 +53,10 @@ std::unique_ptr<Worker> Worker::create(const WorkerOptions& opt, rte_mempool* po
   w->flows_ = FlowTable::create("cordon_flows_" + std::to_string(opt.id), opt.flow_capacity,
                                 opt.socket_id, err);
   if (!w->flows_) return nullptr;
+  if (!w->quic_crypto_->ok()) {
+    *err = "OpenSSL does not provide HMAC-SHA256 and AES-128-GCM/ECB (needed for QUIC)";
+    return nullptr;
+  }
   return w;
 }
 
@@ -31,6 +65,9 @@ Worker::Worker(const WorkerOptions& opt, rte_mempool* pool)
       pool_(pool),
       reasm_(opt.reasm_buffers),
       tls_scratch_(tls::kMaxClientHelloBytes),
+      quic_crypto_(std::make_unique<quic::InitialCrypto>()),
+      quic_plain_(kQuicPlainBytes),
+      quic_conns_(opt.reasm_buffers),
       events_(opt.event_ring) {}
 
 void Worker::processBurst(uint16_t rx_port, rte_mbuf** pkts, uint16_t n, const PortMap& ports,
@@ -148,7 +185,8 @@ Worker::Verdict Worker::handleIpRule(Ctx& c, const rules::Match& m, bool dst_mat
 }
 
 Worker::Verdict Worker::handleUdp(Ctx& c) {
-  if (c.p.dport != kDnsPort || c.p.payload_len == 0 || !snap_) return Verdict::kForward;
+  if (c.p.payload_len == 0 || !snap_) return Verdict::kForward;
+  if (c.p.dport != kDnsPort) return handleQuic(c);
   if (!l4ChecksumOk(c.frame, c.p)) {
     counters_.inc(Counter::bad_l4_checksum);
     return Verdict::kForward;
@@ -168,6 +206,136 @@ Worker::Verdict Worker::handleUdp(Ctx& c) {
   d.dns_qtype = q.qtype;
   if (!judge(c, &d, {q.name, q.name_len}, {}, false)) return Verdict::kForward;
   return applyDnsUdpBlock(c, d);
+}
+
+// UDP other than DNS queries: QUIC, recognised by content on any port. A flow entry exists
+// only for connections whose first client datagram looked like a QUIC Initial; it carries
+// the verdict for the rest of the connection, both directions.
+Worker::Verdict Worker::handleQuic(Ctx& c) {
+  const auto payload = c.frame.subspan(c.p.payload_offset, c.p.payload_len);
+  bool src_lo = false;
+  const FlowKey k = makeFlowKey(c.p, &src_lo);
+  const hash_sig_t sig = flows_->hash(k);
+  Flow* f = flows_->find(k, sig);
+  if (f) {
+    f->last_ns = c.now_ns;
+    if (f->state == FlowState::kBlocked) return Verdict::kDrop;
+    if (f->state == FlowState::kPassed || src_lo != f->client_is_lo) return Verdict::kForward;
+  } else if (!quic::looksLikeClientInitial(payload)) {
+    return Verdict::kForward;
+  }
+  if (!l4ChecksumOk(c.frame, c.p)) {
+    counters_.inc(Counter::bad_l4_checksum);
+    return Verdict::kForward;
+  }
+  if (!f) {
+    f = newFlow(k, sig, src_lo, c.now_ns);
+    if (!f) return Verdict::kForward;
+  }
+  return inspectQuic(c, f, payload);
+}
+
+Worker::Verdict Worker::inspectQuic(Ctx& c, Flow* f, std::span<const uint8_t> datagram) {
+  if (f->reasm < 0) {
+    f->reasm = reasm_.acquire(c.now_ns);
+    if (f->reasm < 0) {
+      counters_.inc(Counter::reasm_no_buffer);
+      passFlow(f);
+      return Verdict::kForward;
+    }
+    quic_conns_[static_cast<size_t>(f->reasm)] = QuicConn{};
+  }
+  ReasmBuffer& buf = reasm_.at(f->reasm);
+  QuicConn& qc = quic_conns_[static_cast<size_t>(f->reasm)];
+  if (c.now_ns - buf.startedNs() > kReassemblyTimeoutNs && c.now_ns > buf.startedNs()) {
+    counters_.inc(Counter::reasm_timeout);
+    passFlow(f);
+    return Verdict::kForward;
+  }
+  if (++qc.datagrams > kMaxQuicInitialDatagrams) {
+    counters_.inc(Counter::quic_too_many_initials);
+    passFlow(f);
+    return Verdict::kForward;
+  }
+  ReasmCryptoSink sink(&buf);
+  quic::DatagramInfo info;
+  const ParseStatus st =
+      quic::readClientDatagram(*quic_crypto_, datagram, &qc.keys, quic_plain_, &sink, &info);
+  counters_.inc(Counter::quic_initials, static_cast<uint64_t>(info.decrypted));
+  if (sink.beyond_window) counters_.inc(Counter::quic_crypto_window_exceeded);
+  if (st != ParseStatus::kOk) {
+    if (st == ParseStatus::kMalformed) {
+      counters_.inc(info.initials > info.decrypted ? Counter::quic_undecryptable
+                                                   : Counter::quic_malformed);
+    }
+    // Before any Initial opened this is not a QUIC connection cordon can read: let it go.
+    // Afterwards a bad datagram (a forgery, a short header) does not end inspection; the
+    // datagram budget bounds it.
+    if (!qc.keys.valid && info.decrypted == 0) passFlow(f);
+    return Verdict::kForward;
+  }
+  qc.flavor = info.flavor;
+  if (sink.too_many_ranges) {
+    counters_.inc(Counter::reasm_window_exceeded);
+    passFlow(f);
+    return Verdict::kForward;
+  }
+  Decision& d = decision_;
+  d.app = AppProto::kQuic;
+  d.ech = false;
+  std::string_view sni;
+  tls::ClientHelloInfo hello;
+  quic::ChloInfo chlo;
+  if (qc.flavor == quic::Flavor::kGquicChlo || qc.flavor == quic::Flavor::kGquicPlain) {
+    const ParseStatus hs = quic::parseChlo(buf.prefix(), &chlo);
+    if (hs == ParseStatus::kNeedMore) return Verdict::kForward;
+    if (hs != ParseStatus::kOk) {
+      counters_.inc(Counter::quic_malformed);
+      passFlow(f);
+      return Verdict::kForward;
+    }
+    if (chlo.has_sni) sni = {chlo.sni, chlo.sni_len};
+  } else {
+    // The same ClientHello parser as TLS over TCP (RFC 9001 section 4.3).
+    const ParseStatus hs = tls::parseClientHelloMessage(buf.prefix(), &hello);
+    if (hs == ParseStatus::kNeedMore) return Verdict::kForward;
+    if (hs != ParseStatus::kOk) {
+      counters_.inc(Counter::quic_malformed);
+      passFlow(f);
+      return Verdict::kForward;
+    }
+    if (hello.has_sni) sni = {hello.sni, hello.sni_len};
+    d.ech = hello.has_ech;
+    if (hello.has_ech) counters_.inc(Counter::tls_ech);
+  }
+  counters_.inc(Counter::quic_client_hellos);
+  if (sni.empty()) {
+    counters_.inc(Counter::quic_no_sni);
+    d.host_len = 0;
+    d.match = {};
+    if (echBlocks(d)) return applyQuicBlock(c, f, d);
+    passFlow(f);
+    return Verdict::kForward;
+  }
+  if (judge(c, &d, sni, {}, false) || echBlocks(d)) return applyQuicBlock(c, f, d);
+  passFlow(f);
+  return Verdict::kForward;
+}
+
+bool Worker::echBlocks(const Decision& d) const {
+  if (!d.ech || opt_.actions.ech != EchPolicy::kBlock) return false;
+  return !(d.match.matched() && d.match.rule->exception);
+}
+
+// ARCHITECTURE.md "Default actions": a QUIC Initial that matches drops the flow; clients
+// fall back to TCP, where the TLS SNI is enforced.
+Worker::Verdict Worker::applyQuicBlock(Ctx& c, Flow* f, const Decision& d) {
+  releaseReasm(f);
+  f->state = FlowState::kBlocked;
+  counters_.inc(Counter::blocked_flows);
+  if (!d.match.enforce()) counters_.inc(Counter::ech_blocked);
+  emit(c, EventType::kBlock, EventAction::kDrop, d, true);
+  return Verdict::kDrop;
 }
 
 Worker::Verdict Worker::handleTcp(Ctx& c) {
@@ -210,9 +378,12 @@ Worker::Verdict Worker::handleTcp(Ctx& c) {
 
   f->last_ns = c.now_ns;
   const bool from_client = src_lo == f->client_is_lo;
-  if (f->state == FlowState::kBlocked) return Verdict::kDrop;
-  if (syn && !ack && from_client && p.seq + 1 != f->base_seq && f->state == FlowState::kPassed) {
-    // The 4-tuple is reused by a new connection: start over.
+  if (syn && !ack && from_client && p.seq + 1 != f->base_seq &&
+      (f->state == FlowState::kPassed || f->state == FlowState::kBlocked)) {
+    // The 4-tuple is reused by a new connection (a SYN with another ISN; a retransmitted
+    // SYN keeps its ISN): start over. A blocked flow's verdict was for the old connection,
+    // which the RSTs ended; the new one is inspected afresh and blocked again if it asks
+    // for a listed name.
     f->state = FlowState::kInspect;
     f->app = FlowApp::kUnknown;
     f->base_seq = p.seq + 1;
@@ -221,6 +392,7 @@ Worker::Verdict Worker::handleTcp(Ctx& c) {
     f->fins = 0;
     return Verdict::kForward;
   }
+  if (f->state == FlowState::kBlocked) return Verdict::kDrop;
   if (rst) {
     eraseFlow(f);
     return Verdict::kForward;
@@ -353,11 +525,23 @@ Worker::StreamOutcome Worker::inspectStream(Ctx& c, Flow* f, std::span<const uin
         if (hello.has_ech) counters_.inc(Counter::tls_ech);
         if (!hello.has_sni) {
           counters_.inc(Counter::tls_no_sni);
+          d->app = AppProto::kTls;
+          d->ech = hello.has_ech;
+          d->host_len = d->path_len = 0;
+          d->match = {};
+          if (echBlocks(*d)) {
+            counters_.inc(Counter::ech_blocked);
+            return StreamOutcome::kBlock;
+          }
           return StreamOutcome::kDone;
         }
         d->app = AppProto::kTls;
         d->ech = hello.has_ech;
         if (judge(c, d, {hello.sni, hello.sni_len}, {}, false)) return StreamOutcome::kBlock;
+        if (echBlocks(*d)) {
+          counters_.inc(Counter::ech_blocked);
+          return StreamOutcome::kBlock;
+        }
         return StreamOutcome::kDone;  // one ClientHello per connection
       }
       case FlowApp::kHttp: {
@@ -604,7 +788,7 @@ void Worker::emit(Ctx& c, EventType type, EventAction action, const Decision& d,
   e->dst = client_is_src ? c.p.dst : c.p.src;
   e->sport = client_is_src ? c.p.sport : c.p.dport;
   e->dport = client_is_src ? c.p.dport : c.p.sport;
-  e->ech = d.ech && d.app == AppProto::kTls;
+  e->ech = d.ech && (d.app == AppProto::kTls || d.app == AppProto::kQuic);
   e->rule = d.match.rule;
   e->host_len = d.host_len;
   std::memcpy(e->host, d.host, d.host_len);

@@ -21,6 +21,7 @@
 #include "dataplane/common/spsc_ring.h"
 #include "dataplane/flow/flow_table.h"
 #include "dataplane/flow/reassembly.h"
+#include "dataplane/inspect/quic/initial.h"
 #include "dataplane/parse/counters.h"
 #include "dataplane/parse/packet.h"
 #include "rules/snapshot.h"
@@ -38,6 +39,11 @@ inline constexpr uint64_t kFlowIdleTimeoutNs = 120'000'000'000ull;
 // Flow slots the ager visits per burst: the whole table is swept every
 // capacity / kAgeBudgetPerBurst bursts.
 inline constexpr uint32_t kAgeBudgetPerBurst = 64;
+// Client datagrams a QUIC flow may take to deliver its whole ClientHello. Browsers need one
+// or two (post-quantum key shares), a few more with retransmissions or a Retry; past this
+// the flow passes uninspected (fail-open, counted) so a stream of Initials for one
+// connection cannot hold state or burn crypto forever.
+inline constexpr uint8_t kMaxQuicInitialDatagrams = 8;
 
 struct PortMap {
   uint16_t peer[kMaxPorts] = {};  // inline mode: where packets received on each port go
@@ -120,6 +126,11 @@ class Worker {
   Verdict handle(Ctx& c);
   Verdict handleIpRule(Ctx& c, const rules::Match& m, bool dst_matched);
   Verdict handleUdp(Ctx& c);
+  Verdict handleQuic(Ctx& c);
+  Verdict inspectQuic(Ctx& c, Flow* f, std::span<const uint8_t> datagram);
+  // True when a hello with encrypted_client_hello must be blocked by the ech policy (and no
+  // exception rule let its outer SNI through).
+  bool echBlocks(const Decision& d) const;
   Verdict handleTcp(Ctx& c);
   Verdict inspectSegment(Ctx& c, Flow* f);
   StreamOutcome inspectStream(Ctx& c, Flow* f, std::span<const uint8_t> data, Decision* d);
@@ -128,6 +139,7 @@ class Worker {
              bool is_http);
   Verdict applyTcpBlock(Ctx& c, Flow* f, const Decision& d);
   Verdict applyDnsUdpBlock(Ctx& c, const Decision& d);
+  Verdict applyQuicBlock(Ctx& c, Flow* f, const Decision& d);
 
   Flow* newFlow(const FlowKey& k, hash_sig_t sig, bool client_is_lo, uint64_t now_ns);
   void releaseReasm(Flow* f);
@@ -147,6 +159,16 @@ class Worker {
   std::unique_ptr<FlowTable> flows_;
   ReasmPool reasm_;
   std::vector<uint8_t> tls_scratch_;
+  // QUIC: per-worker OpenSSL contexts, a datagram's worth of plaintext, and per-flow Initial
+  // keys indexed like the reassembly buffer the flow holds while its hello is incomplete.
+  struct QuicConn {
+    quic::ConnKeys keys;
+    quic::Flavor flavor = quic::Flavor::kIetf;
+    uint8_t datagrams = 0;
+  };
+  std::unique_ptr<quic::InitialCrypto> quic_crypto_;
+  std::vector<uint8_t> quic_plain_;
+  std::vector<QuicConn> quic_conns_;
   Decision decision_;  // reused per packet (large: keeps it off the stack)
   Counters counters_;
   SpscRing<EventRecord> events_;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora in tests/fuzz/corpus/{dns,tls,http}/.
+"""Writes the seed corpora in tests/fuzz/corpus/{dns,tls,http,quic}/.
 
 TLS seeds are the byte fixtures of the unit tests (tests/unit/inspect/tls_fixtures.h: the
 RFC 8448 section 3 ClientHello and the loopback captures), read from that header so there is
@@ -21,6 +21,15 @@ def fixture_arrays(header):
     for m in re.finditer(r"inline constexpr uint8_t (\w+)\[\] = \{(.*?)\};", text, re.S):
         arrays[m.group(1)] = bytes(int(h, 16) for h in re.findall(r"0x([0-9a-f]{2})", m.group(2)))
     return arrays
+
+
+def hex_strings(header):
+    """name -> bytes for every `inline constexpr const char* kName = "hex" "hex";`."""
+    text = header.read_text()
+    out = {}
+    for m in re.finditer(r"inline constexpr const char\* (\w+) =\s*((?:\"[0-9a-f]*\"\s*)+);", text):
+        out[m.group(1)] = bytes.fromhex("".join(re.findall(r'"([0-9a-f]*)"', m.group(2))))
+    return out
 
 
 def record(msg, version=0x0301):
@@ -59,6 +68,16 @@ def main():
     write("dns", "pointer", hdr + b"\x03www\xc0\x00" + struct.pack(">HH", 1, 1))
     q = dns_query([b"tcp", b"example"], qtype=65)
     write("dns", "tcp-two-frames", struct.pack(">H", len(q)) + q + struct.pack(">H", len(q)) + q)
+
+    qx = hex_strings(ROOT / "tests" / "unit" / "inspect" / "quic_fixtures.h")
+    write("quic", "rfc9001-client-initial", qx["kRfc9001ProtectedPacket"])
+    write("quic", "rfc9001-crypto-frame", qx["kRfc9001CryptoFrame"] + bytes(40))
+    # Frames: PADDING, PING, ACK, CRYPTO, CONNECTION_CLOSE (tests/unit/inspect/quic_initial_test.cc).
+    write("quic", "frames", bytes.fromhex("0000010205000102000103050000000000000600"
+                                          "03aabbcc1c00000178"))
+    sni = b"www.google.com"
+    write("quic", "chlo", b"CHLO\x02\x00\x00\x00SNI\x00" + struct.pack("<I", len(sni)) +
+          b"VER\x00" + struct.pack("<I", len(sni) + 4) + sni + b"Q043")
 
     write("http", "curl-get", b"GET /a/b?q=1 HTTP/1.1\r\nHost: www.example.com:18080\r\n"
           b"User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n")

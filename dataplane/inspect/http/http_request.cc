@@ -12,9 +12,12 @@
 namespace cordon::http {
 namespace {
 
-// RFC 9110 section 9: the methods cordon recognises at the start of a stream.
-constexpr std::array<std::string_view, 9> kMethods = {
-    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+// RFC 9110 section 9 (and RFC 5789 PATCH): the methods cordon recognises at the start of a
+// stream; plus WebDAV's (RFC 4918 section 9), which carry a Host like any request and would
+// otherwise be a way past enforcement (seen in nDPI's webdav.pcap).
+constexpr std::array<std::string_view, 16> kMethods = {
+    "GET",   "HEAD",     "POST",      "PUT",   "DELETE", "CONNECT", "OPTIONS", "TRACE",
+    "PATCH", "PROPFIND", "PROPPATCH", "MKCOL", "COPY",   "MOVE",    "LOCK",    "UNLOCK"};
 
 // Content-Length digits accepted: 18 decimal digits cannot overflow uint64_t and exceed any
 // body cordon could skip (the worker stops at 2 GiB anyway).

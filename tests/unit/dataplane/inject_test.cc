@@ -146,3 +146,39 @@ TEST(InjectTest, DnsAnswerRejectsBadQuestionEnd) {
 
 }  // namespace
 }  // namespace cordon
+
+namespace cordon {
+namespace {
+
+// PPPoE session (RFC 2516) around IPv4/UDP, scapy 2.5:
+// Ether()/PPPoE(sessionid=0x1234)/Raw(b"\x00\x21" + IP(10.0.0.1 -> 10.0.0.2)/UDP/b"abc")
+const std::vector<uint8_t> kPppoeTrigger = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x88, 0x64, 0x11,
+    0x00, 0x12, 0x34, 0x00, 0x21, 0x00, 0x21, 0x45, 0x00, 0x00, 0x1f, 0x00, 0x01, 0x00, 0x00,
+    0x40, 0x11, 0x66, 0xcb, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02, 0x14, 0xe9, 0x00,
+    0x35, 0x00, 0x0b, 0x12, 0x55, 0x61, 0x62, 0x63};
+
+TEST(InjectEncapTest, PppoeLengthFollowsTheInjectedPacket) {
+  PacketInfo p;
+  Counter why{};
+  ASSERT_EQ(parsePacket(kPppoeTrigger, &p, &why), PacketStatus::kOk);
+  const std::vector<uint8_t> payload(50, 0xab);
+  std::vector<uint8_t> out(256);
+  const size_t n = buildUdpToClient(kPppoeTrigger, p, payload, out);
+  ASSERT_GT(n, 0u);
+  out.resize(n);
+  PacketInfo r;
+  ASSERT_EQ(parsePacket(out, &r, &why), PacketStatus::kOk);
+  // Same session id; LENGTH = protocol field (2) + IPv4 (20) + UDP (8) + payload (50).
+  EXPECT_EQ(out[16], 0x12);
+  EXPECT_EQ(out[17], 0x34);
+  EXPECT_EQ((out[18] << 8 | out[19]), 2 + 20 + 8 + 50);
+  EXPECT_EQ(ipToString(r.src), "10.0.0.2");
+  EXPECT_EQ(r.payload_len, 50);
+  EXPECT_TRUE(l4ChecksumOk(out, r));
+  // The trigger itself is untouched.
+  EXPECT_EQ((kPppoeTrigger[18] << 8 | kPppoeTrigger[19]), 0x21);
+}
+
+}  // namespace
+}  // namespace cordon

@@ -178,3 +178,117 @@ TEST(PacketTest, NonIpAndFragments) {
 
 }  // namespace
 }  // namespace cordon
+
+// ---- MPLS and PPPoE (scapy 2.5 fixtures) ----------------------------------------------
+namespace cordon {
+namespace {
+
+// Ether()/MPLS(label=100, s=0, ttl=64)/MPLS(label=200, s=1, ttl=64)/<kV4Tcp's IP packet>
+const std::vector<uint8_t> kMplsV4Tcp = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x88, 0x47, 0x00,
+    0x06, 0x40, 0x40, 0x00, 0x0c, 0x81, 0x40, 0x45, 0x00, 0x00, 0x2d, 0x00, 0x01, 0x00, 0x00,
+    0x40, 0x06, 0x66, 0xc8, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02, 0x9c, 0x40, 0x01,
+    0xbb, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x07, 0xd0, 0x50, 0x18, 0x20, 0x00, 0x8e, 0x3f,
+    0x00, 0x00, 0x68, 0x65, 0x6c, 0x6c, 0x6f};
+// Ether()/MPLS(label=100, s=1)/Raw(control word 0000 + an Ethernet frame): a pseudowire.
+const std::vector<uint8_t> kMplsPseudowire = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x88, 0x47, 0x00,
+    0x06, 0x41, 0x40, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x45, 0x00, 0x00, 0x14, 0x00, 0x01, 0x00, 0x00, 0x40,
+    0x00, 0x7c, 0xe7, 0x7f, 0x00, 0x00, 0x01, 0x7f, 0x00, 0x00, 0x01};
+// Ether()/Dot1Q(vlan=10)/PPPoE(sessionid=0x1234)/PPP(proto=0x0057) (scapy compresses the
+// protocol field to one byte)/IPv6(2001:db8::1 -> ::2)/UDP(5353 -> 53)/Raw(b"abc")
+const std::vector<uint8_t> kPppoeV6Udp = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x81, 0x00, 0x00,
+    0x0a, 0x88, 0x64, 0x11, 0x00, 0x12, 0x34, 0x00, 0x34, 0x57, 0x60, 0x00, 0x00, 0x00, 0x00,
+    0x0b, 0x11, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x02, 0x14, 0xe9, 0x00, 0x35, 0x00, 0x0b, 0xca, 0xe2, 0x61, 0x62,
+    0x63};
+// Ether()/PPPoE(sessionid=0x1234)/Raw(b"\x00\x21" + IP(10.0.0.1 -> 10.0.0.2)/UDP/b"abc"):
+// the two-byte protocol field.
+const std::vector<uint8_t> kPppoeV4Udp = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x88, 0x64, 0x11,
+    0x00, 0x12, 0x34, 0x00, 0x21, 0x00, 0x21, 0x45, 0x00, 0x00, 0x1f, 0x00, 0x01, 0x00, 0x00,
+    0x40, 0x11, 0x66, 0xcb, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02, 0x14, 0xe9, 0x00,
+    0x35, 0x00, 0x0b, 0x12, 0x55, 0x61, 0x62, 0x63};
+
+TEST(PacketEncapTest, MplsLabelStackToIpv4Tcp) {
+  PacketInfo p;
+  Counter why{};
+  ASSERT_EQ(parsePacket(kMplsV4Tcp, &p, &why), PacketStatus::kOk);
+  EXPECT_EQ(p.mpls_labels, 2);
+  EXPECT_EQ(p.l3_offset, 22);
+  EXPECT_EQ(p.l4, L4::kTcp);
+  EXPECT_EQ(p.dport, 443);
+  EXPECT_EQ(p.payload_len, 5);
+  EXPECT_TRUE(l4ChecksumOk(kMplsV4Tcp, p));
+}
+
+TEST(PacketEncapTest, MplsPseudowireIsNotIp) {
+  PacketInfo p;
+  Counter why{};
+  EXPECT_EQ(parsePacket(kMplsPseudowire, &p, &why), PacketStatus::kNonIp);
+}
+
+TEST(PacketEncapTest, MplsWithoutBottomOfStackOrTooDeep) {
+  // Every entry without the S bit, until the frame ends: truncated.
+  std::vector<uint8_t> f(kMplsV4Tcp.begin(), kMplsV4Tcp.begin() + 14);
+  for (int i = 0; i < 3; ++i) f.insert(f.end(), {0x00, 0x06, 0x40, 0x40});
+  PacketInfo p;
+  Counter why{};
+  EXPECT_EQ(parsePacket(f, &p, &why), PacketStatus::kMalformed);
+  EXPECT_EQ(why, Counter::malformed_mpls);
+  // More labels than kMaxMplsLabels, then a valid bottom and IP: refused, not walked.
+  std::vector<uint8_t> deep(kMplsV4Tcp.begin(), kMplsV4Tcp.begin() + 14);
+  for (int i = 0; i < kMaxMplsLabels; ++i) deep.insert(deep.end(), {0x00, 0x06, 0x40, 0x40});
+  deep.insert(deep.end(), kMplsV4Tcp.begin() + 18, kMplsV4Tcp.end());
+  EXPECT_EQ(parsePacket(deep, &p, &why), PacketStatus::kMalformed);
+  EXPECT_EQ(why, Counter::malformed_mpls);
+}
+
+TEST(PacketEncapTest, PppoeCompressedProtocolIpv6) {
+  PacketInfo p;
+  Counter why{};
+  ASSERT_EQ(parsePacket(kPppoeV6Udp, &p, &why), PacketStatus::kOk);
+  EXPECT_EQ(p.vlan_tags, 1);
+  EXPECT_EQ(p.pppoe_len_offset, 22);
+  EXPECT_EQ(p.l3_offset, 25);
+  EXPECT_EQ(p.ip_version, 6);
+  EXPECT_EQ(p.l4, L4::kUdp);
+  EXPECT_EQ(p.dport, 53);
+  EXPECT_TRUE(l4ChecksumOk(kPppoeV6Udp, p));
+}
+
+TEST(PacketEncapTest, PppoeTwoByteProtocolIpv4) {
+  PacketInfo p;
+  Counter why{};
+  ASSERT_EQ(parsePacket(kPppoeV4Udp, &p, &why), PacketStatus::kOk);
+  EXPECT_EQ(p.pppoe_len_offset, 18);
+  EXPECT_EQ(p.l3_offset, 22);
+  EXPECT_EQ(ipToString(p.src), "10.0.0.1");
+  EXPECT_EQ(p.payload_len, 3);
+  EXPECT_TRUE(l4ChecksumOk(kPppoeV4Udp, p));
+}
+
+TEST(PacketEncapTest, PppoeBadHeaders) {
+  PacketInfo p;
+  Counter why{};
+  auto bad = kPppoeV4Udp;
+  bad[14] = 0x12;  // version 1, type 2
+  EXPECT_EQ(parsePacket(bad, &p, &why), PacketStatus::kMalformed);
+  EXPECT_EQ(why, Counter::malformed_pppoe);
+  bad = kPppoeV4Udp;
+  bad[18] = 0x40;  // LENGTH beyond the frame
+  EXPECT_EQ(parsePacket(bad, &p, &why), PacketStatus::kMalformed);
+  EXPECT_EQ(why, Counter::malformed_pppoe);
+  bad = kPppoeV4Udp;
+  bad[20] = 0xc0;  // LCP (0xc021): not IP, passes uninspected
+  EXPECT_EQ(parsePacket(bad, &p, &why), PacketStatus::kNonIp);
+  const std::vector<uint8_t> cut(kPppoeV4Udp.begin(), kPppoeV4Udp.begin() + 19);
+  EXPECT_EQ(parsePacket(cut, &p, &why), PacketStatus::kMalformed);
+  EXPECT_EQ(why, Counter::malformed_pppoe);
+}
+
+}  // namespace
+}  // namespace cordon

@@ -17,6 +17,8 @@
 #include "dataplane/io/eal.h"
 #include "dataplane/io/mbuf_time.h"
 #include "dataplane/pipeline/worker.h"
+#include "tests/unit/inspect/hello_builder.h"
+#include "tests/unit/inspect/quic_builder.h"
 
 namespace cordon {
 namespace {
@@ -444,6 +446,204 @@ TEST_F(WorkerTest, GarbageNeverBlocks) {
   for (const auto& e : events()) EXPECT_EQ(std::string(e.host), "blocked.example");
   for (auto& o : out_) rte_pktmbuf_free(o.m);
   out_.clear();
+}
+
+// ---- QUIC (ARCHITECTURE.md "Default actions": a matching QUIC Initial drops the flow) ----
+
+std::vector<uint8_t> udpFrame(const Endpoint& from, const Endpoint& to,
+                              const std::vector<uint8_t>& payload) {
+  std::vector<uint8_t> f = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00};
+  const uint16_t total = static_cast<uint16_t>(28 + payload.size());
+  std::vector<uint8_t> ip = {
+      0x45, 0, static_cast<uint8_t>(total >> 8), static_cast<uint8_t>(total), 0, 0, 0x40, 0, 64, 17,
+      0,    0};
+  ip.insert(ip.end(), from.ip, from.ip + 4);
+  ip.insert(ip.end(), to.ip, to.ip + 4);
+  const uint16_t ipsum = checksumFold(checksumAdd(ip, 0));
+  ip[10] = static_cast<uint8_t>(ipsum >> 8);
+  ip[11] = static_cast<uint8_t>(ipsum);
+  const uint16_t ulen = static_cast<uint16_t>(8 + payload.size());
+  std::vector<uint8_t> udp = {static_cast<uint8_t>(from.port >> 8),
+                              static_cast<uint8_t>(from.port),
+                              static_cast<uint8_t>(to.port >> 8),
+                              static_cast<uint8_t>(to.port),
+                              static_cast<uint8_t>(ulen >> 8),
+                              static_cast<uint8_t>(ulen),
+                              0,
+                              0};
+  udp.insert(udp.end(), payload.begin(), payload.end());
+  const IpAddr s = IpAddr::v4(from.ip), d = IpAddr::v4(to.ip);
+  uint16_t sum = checksumFold(checksumAdd(udp, pseudoHeaderSum(s, d, 17, udp.size())));
+  if (sum == 0) sum = 0xffff;
+  udp[6] = static_cast<uint8_t>(sum >> 8);
+  udp[7] = static_cast<uint8_t>(sum);
+  f.insert(f.end(), ip.begin(), ip.end());
+  f.insert(f.end(), udp.begin(), udp.end());
+  return f;
+}
+
+// A post-quantum sized ClientHello for `sni` in two client Initials (QUIC v1).
+std::vector<std::vector<uint8_t>> quicInitials(const std::string& sni, uint32_t version = 1) {
+  const auto hello = tls::testing::buildLargeKeyShareHello(sni);
+  quic::testing::PacketSpec s;
+  s.version = version;
+  s.pn = 0;
+  std::vector<std::vector<uint8_t>> out;
+  out.push_back(quic::testing::sealPacket(
+      s, quic::testing::padded(quic::testing::cryptoFrame(hello, 0, 1000), 1162)));
+  s.pn = 1;
+  out.push_back(quic::testing::sealPacket(
+      s,
+      quic::testing::padded(quic::testing::cryptoFrame(hello, 1000, hello.size() - 1000), 1162)));
+  return out;
+}
+
+TEST_F(WorkerTest, QuicBlockedSniDropsTheFlowBothWays) {
+  snap_.add("blocked.example");
+  make();
+  const auto pkts = quicInitials("Blocked.Example");
+  ASSERT_EQ(send(udpFrame(kClient, kServer, pkts[0])), 1u);  // hello incomplete: forwarded
+  ASSERT_EQ(send(udpFrame(kClient, kServer, pkts[1])), 0u);  // completes it: dropped
+  EXPECT_EQ(send(udpFrame(kServer, kClient, std::vector<uint8_t>(1200, 0xc3))), 0u);
+  EXPECT_EQ(send(udpFrame(kClient, kServer, pkts[1])), 0u);
+  const auto ev = events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(std::string(ev[0].host), "blocked.example");
+  EXPECT_EQ(ev[0].app, AppProto::kQuic);
+  EXPECT_EQ(ev[0].action, EventAction::kDrop);
+  EXPECT_EQ(ev[0].type, EventType::kBlock);
+  EXPECT_EQ(ev[0].ip_proto, 17);
+  EXPECT_EQ(ev[0].sport, 40000);
+  EXPECT_EQ(ev[0].dport, 443);
+  EXPECT_EQ(worker_->counters().get(Counter::quic_initials), 2u);
+  EXPECT_EQ(worker_->counters().get(Counter::quic_client_hellos), 1u);
+  EXPECT_EQ(worker_->counters().get(Counter::blocked_flows), 1u);
+}
+
+TEST_F(WorkerTest, QuicAllowedSniPassesUnchangedOnAnyPort) {
+  snap_.add("blocked.example");
+  make();
+  Endpoint server = kServer;
+  server.port = 8443;
+  for (const auto& p : quicInitials("allowed.example", quic::kVersion2)) {
+    const auto f = udpFrame(kClient, server, p);
+    ASSERT_EQ(send(f), 1u);
+    std::vector<uint8_t> got;
+    outInfo(out_.size() - 1, &got);
+    EXPECT_EQ(got, f);
+  }
+  EXPECT_TRUE(events().empty());
+  EXPECT_EQ(worker_->counters().get(Counter::quic_client_hellos), 1u);
+  // Passed: later datagrams are not decrypted again.
+  ASSERT_EQ(send(udpFrame(kClient, server, quicInitials("blocked.example")[0])), 1u);
+  EXPECT_EQ(worker_->counters().get(Counter::quic_initials), 2u);
+}
+
+TEST_F(WorkerTest, QuicMonitorAndExceptionPass) {
+  snap_.add("watched.example", rules::ListAction::kMonitor);
+  make();
+  for (const auto& p : quicInitials("watched.example")) {
+    ASSERT_EQ(send(udpFrame(kClient, kServer, p)), 1u);
+  }
+  const auto ev = events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].type, EventType::kMonitor);
+  EXPECT_EQ(ev[0].app, AppProto::kQuic);
+}
+
+// An endless stream of Initials for one connection that never completes a ClientHello:
+// bounded by kMaxQuicInitialDatagrams, then passed; nothing is blocked.
+TEST_F(WorkerTest, QuicEndlessInitialsAreBounded) {
+  snap_.add("blocked.example");
+  make();
+  quic::testing::PacketSpec s;
+  for (uint32_t i = 0; i < 40; ++i) {
+    s.pn = i;
+    const auto p = quic::testing::sealPacket(s, quic::testing::padded({0x01}, 1162));  // PING
+    ASSERT_EQ(send(udpFrame(kClient, kServer, p)), 1u) << i;
+    for (auto& o : out_) rte_pktmbuf_free(o.m);
+    out_.clear();
+  }
+  EXPECT_EQ(worker_->counters().get(Counter::quic_too_many_initials), 1u);
+  EXPECT_EQ(worker_->counters().get(Counter::quic_initials), kMaxQuicInitialDatagrams);
+  EXPECT_EQ(worker_->counters().get(Counter::blocked_flows), 0u);
+}
+
+TEST_F(WorkerTest, QuicGarbageNeverBlocks) {
+  snap_.add("blocked.example");
+  make();
+  const auto pkts = quicInitials("blocked.example");
+  std::mt19937 rng(3);
+  for (int i = 0; i < 300; ++i) {
+    for (auto& o : out_) rte_pktmbuf_free(o.m);
+    out_.clear();
+    Endpoint c = kClient;
+    c.port = static_cast<uint16_t>(20000 + i);
+    auto p = pkts[i % 2];
+    for (int k = 0; k < 2; ++k) p[rng() % p.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
+    if (rng() % 3 == 0) p.resize(rng() % p.size());
+    ASSERT_EQ(send(udpFrame(c, kServer, p)), 1u) << i;
+    EXPECT_FALSE(out_[0].injected);
+  }
+  EXPECT_EQ(worker_->counters().get(Counter::blocked_flows), 0u);
+  EXPECT_TRUE(events().empty());
+  for (auto& o : out_) rte_pktmbuf_free(o.m);
+  out_.clear();
+}
+
+// ---- ECH policy ----
+
+std::vector<uint8_t> echHello(const std::string& outer_sni) {
+  const auto msg = tls::testing::buildClientHello(
+      {tls::testing::sniExtension(outer_sni),
+       {0xfe0d, std::vector<uint8_t>{0, 0, 1, 0, 1, 7, 0, 0x20, 0xaa}}});
+  return tls::testing::oneRecord(msg);
+}
+
+TEST_F(WorkerTest, EchPassMatchesTheOuterSni) {
+  snap_.add("blocked.example");
+  make();
+  handshake();
+  ASSERT_EQ(
+      send(tcpFrame(kClient, kServer, 1001, 5001, kTcpPsh | kTcpAck, echHello("public.example"))),
+      1u);
+  EXPECT_TRUE(events().empty());
+  EXPECT_EQ(worker_->counters().get(Counter::tls_ech), 1u);
+  ASSERT_EQ(send(tcpFrame(kClient, {{10, 0, 0, 3}, 443}, 1001, 5001, kTcpPsh | kTcpAck,
+                          echHello("blocked.example"))),
+            2u);
+  const auto ev = events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_TRUE(ev[0].ech);
+  EXPECT_NE(ev[0].rule, nullptr);
+}
+
+TEST_F(WorkerTest, EchBlockPolicyBlocksEveryEchHello) {
+  ActionsConfig a;
+  a.ech = EchPolicy::kBlock;
+  snap_.add("allowed-ech.example", rules::ListAction::kBlock, /*exception=*/true);
+  make(Mode::kInline, a);
+  handshake();
+  ASSERT_EQ(
+      send(tcpFrame(kClient, kServer, 1001, 5001, kTcpPsh | kTcpAck, echHello("public.example"))),
+      2u);  // RST both ways
+  auto ev = events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_TRUE(ev[0].ech);
+  EXPECT_EQ(ev[0].rule, nullptr);
+  EXPECT_EQ(std::string(ev[0].host), "public.example");
+  EXPECT_EQ(worker_->counters().get(Counter::ech_blocked), 1u);
+  // An exception for the outer name lets it through; a hello without ECH is unaffected.
+  Endpoint c2 = kClient;
+  c2.port = 40001;
+  ASSERT_EQ(
+      send(tcpFrame(c2, kServer, 1001, 5001, kTcpPsh | kTcpAck, echHello("allowed-ech.example"))),
+      1u);
+  c2.port = 40002;
+  ASSERT_EQ(
+      send(tcpFrame(c2, kServer, 1001, 5001, kTcpPsh | kTcpAck, clientHello("public.example"))),
+      1u);
+  EXPECT_TRUE(events().empty());
 }
 
 }  // namespace

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "rules/list_parser.h"
 #include "rules/snapshot.h"
 #include "tests/unit/rules/test_lists.h"
 
@@ -166,6 +168,108 @@ TEST(Property, DomainTableAgreesWithReference) {
   // The generator must exercise both outcomes, and exceptions.
   EXPECT_GT(decided, 2000u);
   EXPECT_GT(exceptions, 200u);
+}
+
+// HTTP requests against random lists of URL prefixes and domain rules (with exceptions,
+// *.wildcards and IDN names written as U-labels), versus a reference written from
+// rules/PRECEDENCE.md: the longest matching URL exception, else the best domain exception,
+// else the longest URL prefix, else the best domain rule.
+TEST(Property, UrlsAndIdnsAgreeWithReference) {
+  TempDir dir;
+  static const char* kHosts[] = {"a.com", "b.a.com", "m\xc3\xbcnchen.de", "www.m\xc3\xbcnchen.de",
+                                 "x.ru"};
+  static const char* kSegs[] = {"", "/", "/v", "/v/1", "/v/12", "/w", "/v/1?x=1"};
+  size_t decided = 0;
+  size_t url_decided = 0;
+  size_t exceptions = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    std::mt19937_64 rng(seed * 7919);
+    struct R {
+      bool url;
+      std::string host;  // canonical
+      std::string path;  // URL rules
+      int flavour;       // domain rules: 0 exact, 1 subdomains, 2 domain
+      bool exception;
+      std::string id;
+    };
+    std::vector<R> rules;
+    std::vector<std::string> lines;
+    std::set<std::string> seen;
+    const size_t n = 1 + rng() % 25;
+    for (size_t i = 0; i < n; ++i) {
+      R r;
+      r.url = rng() % 2;
+      const std::string written = kHosts[rng() % std::size(kHosts)];
+      std::string why;
+      ASSERT_TRUE(canonicalHost(written, &r.host, &why));
+      r.exception = rng() % 4 == 0;
+      std::string text;
+      if (r.url) {
+        r.path = kSegs[1 + rng() % (std::size(kSegs) - 1)];
+        text = "http://" + written + r.path;
+      } else {
+        r.flavour = static_cast<int>(rng() % 3);
+        text = (r.flavour == 0 ? "=" : r.flavour == 1 ? "*." : "") + written;
+      }
+      if (r.exception) text = "@@" + text;
+      if (!seen.insert(text).second) continue;  // the same rule twice: first decides
+      lines.push_back(text);
+      r.id = "l:" + std::to_string(lines.size());
+      rules.push_back(r);
+    }
+    std::vector<std::string> errors;
+    const auto snap =
+        compileSnapshot({{"l", dir.write("l.list", lines), ListAction::kBlock}}, &errors);
+    ASSERT_NE(snap, nullptr) << (errors.empty() ? "" : errors[0]);
+    const auto scratch = snap->newScratch();
+    for (int q = 0; q < 300; ++q) {
+      std::string host;
+      std::string why;
+      const std::string sub = rng() % 3 == 0 ? "z." : "";
+      ASSERT_TRUE(canonicalHost(sub + kHosts[rng() % std::size(kHosts)], &host, &why));
+      std::string path = kSegs[rng() % std::size(kSegs)];
+      if (path.empty()) path = "/";
+      if (rng() % 2) path += "x";
+      const auto domainRank = [&](const R& r) -> int {
+        const bool whole = host == r.host;
+        const bool under = host.size() > r.host.size() && host.ends_with("." + r.host);
+        if (r.flavour == 0 && !whole) return -1;
+        if (r.flavour == 1 && !under) return -1;
+        if (r.flavour == 2 && !whole && !under) return -1;
+        return static_cast<int>(r.host.size()) * 4 + (r.flavour == 0 ? 2 : r.flavour == 1 ? 1 : 0);
+      };
+      const R* want = nullptr;
+      for (const bool ex : {true, false}) {
+        const R* best_url = nullptr;
+        const R* best_dom = nullptr;
+        int best_rank = -1;
+        for (const R& r : rules) {
+          if (r.exception != ex) continue;
+          if (r.url) {
+            if (r.host == host && path.starts_with(r.path) &&
+                (best_url == nullptr || r.path.size() > best_url->path.size())) {
+              best_url = &r;
+            }
+          } else if (const int rank = domainRank(r); rank > best_rank) {
+            best_rank = rank;
+            best_dom = &r;
+          }
+        }
+        want = best_url ? best_url : best_dom;
+        if (want != nullptr) break;
+      }
+      const Match got = snap->matchUrl(host, path, scratch.get());
+      ASSERT_EQ(got.matched(), want != nullptr) << "seed " << seed << " " << host << path;
+      if (want == nullptr) continue;
+      ++decided;
+      url_decided += want->url;
+      exceptions += want->exception;
+      EXPECT_EQ(got.rule->id, want->id) << "seed " << seed << " " << host << path;
+    }
+  }
+  EXPECT_GT(decided, 3000u);
+  EXPECT_GT(url_decided, 500u);
+  EXPECT_GT(exceptions, 300u);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -110,22 +111,143 @@ void loadCsvOptions(const std::string& file, const YAML::Node& n, rules::CsvOpti
   }
 }
 
+// "300s", "5m", "1h", "1d" or plain seconds, within [lo, hi] seconds.
+uint32_t duration(const std::string& file, const YAML::Node& n, const std::string& what,
+                  uint32_t lo, uint32_t hi) {
+  const std::string v = str(file, n, what);
+  size_t used = 0;
+  uint64_t num = 0;
+  try {
+    if (!v.empty() && v[0] >= '0' && v[0] <= '9') num = std::stoull(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  uint64_t unit = 0;
+  const std::string suffix = used ? v.substr(used) : "";
+  if (suffix.empty() || suffix == "s") unit = 1;
+  if (suffix == "m") unit = 60;
+  if (suffix == "h") unit = 3600;
+  if (suffix == "d") unit = 86400;
+  if (used && unit && num <= hi && num * unit >= lo && num * unit <= hi) {
+    return static_cast<uint32_t>(num * unit);
+  }
+  fail(file, n,
+       what + " must be a duration like 300s, 5m, 1h or 1d, between " + std::to_string(lo) +
+           " and " + std::to_string(hi) + " seconds, not '" + v + "'");
+}
+
+// Bytes: a plain number or with a K/M/G (KiB, MiB, GiB) suffix, within [1, 1 TiB].
+uint64_t byteSize(const std::string& file, const YAML::Node& n, const std::string& what) {
+  constexpr uint64_t kMax = uint64_t{1} << 40;
+  const std::string v = str(file, n, what);
+  size_t used = 0;
+  uint64_t num = 0;
+  try {
+    if (!v.empty() && v[0] >= '0' && v[0] <= '9') num = std::stoull(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  const std::string suffix = used ? v.substr(used) : "";
+  int shift = -1;
+  if (suffix.empty()) shift = 0;
+  if (suffix == "K" || suffix == "KiB") shift = 10;
+  if (suffix == "M" || suffix == "MiB") shift = 20;
+  if (suffix == "G" || suffix == "GiB") shift = 30;
+  if (used && shift >= 0 && num >= 1 && num <= (kMax >> shift)) return num << shift;
+  fail(file, n,
+       what + " must be a byte count like 1048576, 512K, 256M or 1G (at most 1 TiB), not '" + v +
+           "'");
+}
+
+// Feed list names become cache file names: keep them to a portable, path-free alphabet.
+bool feedNameOk(const std::string& name) {
+  if (name.empty() || name.size() > 128 || name[0] == '.') return false;
+  for (char ch : name) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool feedUrlOk(const std::string& url) {
+  auto starts = [&](const char* p) { return url.rfind(p, 0) == 0 && url.size() > strlen(p); };
+  return starts("file:///") || starts("http://") || starts("https://");
+}
+
+// rules[] entries with `url`: the feed's own keys, and the list reads the cached copy.
+void loadFeed(const std::string& file, const YAML::Node& r, Config* c, rules::ListSource* ls) {
+  const std::filesystem::path base = std::filesystem::path(file).parent_path();
+  FeedConfig fc;
+  fc.url = str(file, r["url"], "rules[].url");
+  if (!feedUrlOk(fc.url)) {
+    fail(file, r["url"],
+         "rules[].url must be a file:///, http:// or https:// URL, not '" + fc.url + "'");
+  }
+  if (fc.url.find_first_of(" \t\r\n") != std::string::npos) {
+    fail(file, r["url"], "rules[].url must not contain whitespace");
+  }
+  if (r["name"]) {
+    ls->name = str(file, r["name"], "rules[].name");
+  } else {
+    // The URL's last path segment without its extension ("https://x/registry.jsonl": registry).
+    std::string tail = fc.url.substr(fc.url.find("://") + 3);
+    tail = tail.substr(0, tail.find_first_of("?#"));
+    ls->name = std::filesystem::path(tail).stem().string();
+  }
+  if (!feedNameOk(ls->name)) {
+    fail(file, r["name"] ? r["name"] : r,
+         "feed name '" + ls->name +
+             "' must be 1-128 letters, digits, '.', '_' or '-' (it names the cache file); "
+             "set rules[].name");
+  }
+  fc.list = ls->name;
+  if (r["refresh"]) fc.refresh_s = duration(file, r["refresh"], "rules[].refresh", 1, 30 * 86400);
+  if (r["timeout"]) fc.timeout_s = duration(file, r["timeout"], "rules[].timeout", 1, 3600);
+  if (r["max_bytes"]) fc.max_bytes = byteSize(file, r["max_bytes"], "rules[].max_bytes");
+  if (r["pubkey"]) {
+    std::filesystem::path p = str(file, r["pubkey"], "rules[].pubkey");
+    if (p.empty()) fail(file, r["pubkey"], "rules[].pubkey must not be empty");
+    if (p.is_relative()) p = base / p;
+    fc.pubkey = p.lexically_normal().string();
+  }
+  if (r["signature"]) {
+    if (fc.pubkey.empty()) fail(file, r["signature"], "rules[].signature needs rules[].pubkey");
+    fc.signature = str(file, r["signature"], "rules[].signature");
+    if (!feedUrlOk(fc.signature)) {
+      fail(file, r["signature"],
+           "rules[].signature must be a file:///, http:// or https:// URL, not '" + fc.signature +
+               "'");
+    }
+  } else if (!fc.pubkey.empty()) {
+    fc.signature = fc.url + ".sig";
+  }
+  ls->path = (std::filesystem::path(c->feeds_cache_dir) / (ls->name + ".data")).string();
+  c->feeds.push_back(fc);
+}
+
 void loadRules(const std::string& file, const YAML::Node& rs, Config* c) {
   if (!rs.IsSequence()) fail(file, rs, "rules must be a list");
   const std::filesystem::path base = std::filesystem::path(file).parent_path();
   std::set<std::string> names;
   for (const auto& r : rs) {
     checkKeys(file, r, "rules[]",
-              {"name", "path", "action", "url", "format", "strict", "csv", "refresh", "pubkey"});
+              {"name", "path", "action", "url", "format", "strict", "csv", "refresh", "pubkey",
+               "signature", "max_bytes", "timeout"});
     rules::ListSource ls;
+    if (r["url"] && r["path"]) fail(file, r, "a rule list needs exactly one of 'path' or 'url'");
     if (r["url"]) {
-      fail(file, r["url"], "feed URLs are not supported by this build yet; use 'path'");
+      loadFeed(file, r, c, &ls);
+    } else {
+      if (!r["path"]) fail(file, r, "a rule list needs 'path' (a file) or 'url' (a feed)");
+      for (const char* k : {"refresh", "pubkey", "signature", "max_bytes", "timeout"}) {
+        if (r[k]) fail(file, r[k], std::string("rules[].") + k + " applies only to a feed ('url')");
+      }
+      std::filesystem::path p = str(file, r["path"], "rules[].path");
+      if (p.is_relative()) p = base / p;
+      ls.path = p.lexically_normal().string();
+      ls.name = r["name"] ? str(file, r["name"], "rules[].name") : listFromPath(ls.path).name;
     }
-    if (!r["path"]) fail(file, r, "a rule list needs 'path'");
-    std::filesystem::path p = str(file, r["path"], "rules[].path");
-    if (p.is_relative()) p = base / p;
-    ls.path = p.lexically_normal().string();
-    ls.name = r["name"] ? str(file, r["name"], "rules[].name") : listFromPath(ls.path).name;
     if (!names.insert(ls.name).second) fail(file, r, "duplicate list name '" + ls.name + "'");
     if (r["action"]) {
       const std::string a = str(file, r["action"], "rules[].action");
@@ -320,8 +442,18 @@ Config loadConfig(const std::string& file) {
   if (root.IsNull()) return c;
   try {
     checkKeys(file, root, "config",
-              {"dataplane", "rules", "actions", "control", "events", "evidence"});
+              {"dataplane", "rules", "actions", "control", "events", "evidence", "feeds"});
     if (root["dataplane"]) loadDataplane(file, root["dataplane"], &c);
+    // Before rules: a feed's list path lives in the cache directory.
+    if (root["feeds"]) {
+      checkKeys(file, root["feeds"], "feeds", {"cache_dir"});
+      if (root["feeds"]["cache_dir"]) {
+        std::filesystem::path p = str(file, root["feeds"]["cache_dir"], "feeds.cache_dir");
+        if (p.empty()) fail(file, root["feeds"]["cache_dir"], "feeds.cache_dir must not be empty");
+        if (p.is_relative()) p = std::filesystem::path(file).parent_path() / p;
+        c.feeds_cache_dir = p.lexically_normal().string();
+      }
+    }
     if (root["rules"]) loadRules(file, root["rules"], &c);
     if (root["actions"]) loadActions(file, root["actions"], &c);
     if (root["control"]) {

@@ -37,6 +37,19 @@ struct EvidenceConfig {
   bool enabled() const { return !dir.empty(); }
 };
 
+// A rules[] entry with `url`: a blacklist feed that control/feed/ fetches (file://,
+// http://, https://), checks and keeps in feeds.cache_dir. The list's ListSource::path is
+// the last good copy, feeds.cache_dir/<name>.data (control/feed/FEEDS.md).
+struct FeedConfig {
+  std::string list;                  // the rules[] entry's name (also the cache file name)
+  std::string url;
+  uint32_t refresh_s = 300;          // refresh: "300s", "5m", "1h", "1d" or plain seconds
+  std::string pubkey;                // Ed25519 public key, PEM; "" = signatures not checked
+  std::string signature;             // detached signature URL; default url + ".sig"
+  uint64_t max_bytes = uint64_t{256} << 20;  // larger bodies are aborted
+  uint32_t timeout_s = 60;           // whole transfer
+};
+
 struct Config {
   std::string path;  // file it was loaded from ("" for defaults)
   Mode mode = Mode::kInline;
@@ -44,6 +57,8 @@ struct Config {
   std::vector<std::string> eal_args;
   std::vector<PortConfig> ports;
   std::vector<rules::ListSource> rules;
+  std::vector<FeedConfig> feeds;     // one per rules[] entry with a `url`
+  std::string feeds_cache_dir = "/var/lib/cordon/feeds";  // feeds: {cache_dir: ...}
   ActionsConfig actions;
   std::string control_socket = "/run/cordon/cordon.sock";
   std::string metrics = "127.0.0.1:9188";

@@ -104,7 +104,8 @@ bool ControlServer::listenUnix(const std::string& path, unsigned mode, std::stri
   return true;
 }
 
-bool ControlServer::listenMetrics(const std::string& addr, std::string* err) {
+bool parseListenAddress(const std::string& addr, sockaddr_storage* out, socklen_t* len,
+                        std::string* err) {
   const size_t colon = addr.rfind(':');
   if (colon == std::string::npos) {
     *err = "control.metrics: expected HOST:PORT, got '" + addr + "'";
@@ -121,22 +122,28 @@ bool ControlServer::listenMetrics(const std::string& addr, std::string* err) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  sockaddr_storage ss{};
-  socklen_t len;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  *out = sockaddr_storage{};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(out);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(out);
   if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(static_cast<uint16_t>(port));
-    len = sizeof *v4;
+    *len = sizeof *v4;
   } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(static_cast<uint16_t>(port));
-    len = sizeof *v6;
+    *len = sizeof *v6;
   } else {
     *err = "control.metrics: '" + host + "' is not an IP address";
     return false;
   }
+  return true;
+}
+
+bool ControlServer::listenMetrics(const std::string& addr, std::string* err) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (!parseListenAddress(addr, &ss, &len, err)) return false;
   metrics_fd_ = ::socket(ss.ss_family, SOCK_STREAM, 0);
   const int one = 1;
   if (metrics_fd_ < 0 ||

@@ -8,6 +8,8 @@
 // Everything runs inside poll(), called by the control loop about every millisecond; a slow
 // or stuck client never stalls it (non-blocking sockets, bounded buffers, short deadlines).
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -15,6 +17,10 @@
 #include <vector>
 
 namespace cordon {
+
+// Parses "HOST:PORT" (IPv4, or IPv6 in brackets) for the metrics endpoint. False with *err.
+bool parseListenAddress(const std::string& addr, sockaddr_storage* out, socklen_t* len,
+                        std::string* err);
 
 struct ControlHandlers {
   std::function<std::string()> status;   // JSON

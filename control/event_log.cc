@@ -1,5 +1,8 @@
 #include "control/event_log.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -194,16 +197,25 @@ void EventLog::open(const std::string& path) {
     owned_ = false;
     return;
   }
-  f_ = std::fopen(path.c_str(), "w");
-  if (!f_) throw std::runtime_error(path + ": cannot open event log: " + std::strerror(errno));
+  // 0640: events name subscribers' addresses; not for every local user.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  f_ = fd >= 0 ? ::fdopen(fd, "w") : nullptr;
+  if (!f_) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error(path + ": cannot open event log: " + std::strerror(errno));
+  }
   owned_ = true;
   path_ = path;
 }
 
 bool EventLog::reopen() {
   if (!owned_ || !f_) return true;
-  FILE* next = std::fopen(path_.c_str(), "a");
-  if (!next) return false;
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  FILE* next = fd >= 0 ? ::fdopen(fd, "a") : nullptr;
+  if (!next) {
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
   std::fclose(f_);
   f_ = next;
   return true;

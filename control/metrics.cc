@@ -78,7 +78,7 @@ std::string Telemetry::statusJson(const TelemetryInput& in) const {
        ",\"time\":" + q(isoTime(r.last_time)) + ",\"compile_s\":" + num(r.last_compile_s) +
        ",\"publish_s\":" + num(r.last_publish_s);
   if (!r.last_ok) s += ",\"error\":" + q(r.last_error);
-  s += "}}";
+  s += "},\"feeds\":" + in.feeds_json + "}";
   return s;
 }
 
@@ -194,6 +194,12 @@ std::string Telemetry::prometheus(const TelemetryInput& in) const {
     s += "cordon_worker_busy_ratio{worker=\"" + std::to_string(w) + "\"} " +
          num(in.busy_ratio[w]) + "\n";
   }
+  head("cordon_worker_busy_seconds_total", "counter",
+       "Seconds a worker spent on packets; rate() gives its current busy ratio.");
+  for (size_t w = 0; w < in.busy_seconds.size(); ++w) {
+    s += "cordon_worker_busy_seconds_total{worker=\"" + std::to_string(w) + "\"} " +
+         num(in.busy_seconds[w]) + "\n";
+  }
   const ReloadResult& r = in.reload;
   head("cordon_snapshot_version", "gauge", "Version of the rule snapshot in force.");
   s += "cordon_snapshot_version " + std::to_string(r.version) + "\n";
@@ -209,6 +215,15 @@ std::string Telemetry::prometheus(const TelemetryInput& in) const {
   s += "cordon_reload_last_seconds{phase=\"publish\"} " + num(r.last_publish_s) + "\n";
   head("cordon_uptime_seconds", "gauge", "Seconds since cordond started.");
   s += "cordon_uptime_seconds " + num(uptime()) + "\n";
+  head("cordon_evidence_records_total", "counter", "Events appended to the evidence ledger.");
+  s += "cordon_evidence_records_total " + std::to_string(in.evidence_records) + "\n";
+  head("cordon_evidence_failures_total", "counter",
+       "Events that could not be appended to the evidence ledger.");
+  s += "cordon_evidence_failures_total " + std::to_string(in.evidence_failures) + "\n";
+  head("cordon_follower_lines_lost_total", "counter",
+       "Event lines lost by 'events --follow' clients too slow to read them.");
+  s += "cordon_follower_lines_lost_total " + std::to_string(in.follower_lines_lost) + "\n";
+  s += in.feeds_prometheus;
   return s;
 }
 

@@ -23,6 +23,7 @@ struct TelemetryInput {
   std::vector<Counters> workers;        // per worker
   std::vector<uint32_t> flows;          // active flows per worker
   std::vector<double> busy_ratio;       // per worker, since start
+  std::vector<double> busy_seconds;     // per worker, since start (counter)
   uint32_t flow_capacity = 0;           // per worker
   std::vector<PortReport> ports;
   ReloadResult reload;
@@ -30,6 +31,11 @@ struct TelemetryInput {
   uint64_t events_written = 0;
   uint64_t events_lost = 0;
   std::string mode;
+  std::string feeds_json = "[]";    // FeedScheduler::statusJson()
+  std::string feeds_prometheus;     // FeedScheduler::prometheus()
+  uint64_t evidence_records = 0;
+  uint64_t evidence_failures = 0;
+  uint64_t follower_lines_lost = 0;  // "events --follow" clients too slow to keep up
 };
 
 class Telemetry {

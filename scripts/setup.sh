@@ -11,6 +11,7 @@ packages=(
   libboost-program-options-dev   # command lines
   libgtest-dev                   # unit tests
   libssl-dev                     # OpenSSL (QUIC keys, hashes, signatures)
+  libcurl4-openssl-dev           # blacklist feeds over http(s)
   libidn2-dev                    # IDN to punycode for rule names
   nlohmann-json3-dev             # cordonctl reads cordond's JSON answers
   python3 python3-scapy python3-yaml  # capture generation and the pcap regression runner
@@ -18,6 +19,7 @@ packages=(
   libndpi-bin                    # ndpiReader, the benchmark's comparison point
   iproute2 ethtool               # namespaces and veth pairs for end-to-end tests
   nginx-light dnsmasq-base bind9-dnsutils curl openssl   # real servers and clients (e2e)
+  chromium ngtcp2-client ngtcp2-server  # a real browser; HTTP/3 (QUIC) client, server (e2e)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -11,11 +11,15 @@
 #include <boost/program_options.hpp>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+
+#include <unistd.h>
 
 #include "control/config.h"
 #include "control/control_server.h"
 #include "control/evidence/sink.h"
+#include "control/feed/scheduler.h"
 #include "control/event_log.h"
 #include "control/metrics.h"
 #include "control/reloader.h"
@@ -60,6 +64,38 @@ constexpr const char* kUsage =
 int fail(const std::string& msg, int code = 1) {
   std::cerr << "cordond: " << msg << "\n";
   return code;
+}
+
+// Settings whose errors would otherwise surface only after start-up: the metrics address,
+// the event log's directory, and enough EAL lcores for the workers plus control.
+bool checkRuntimeSettings(const Config& cfg, bool live, std::string* err) {
+  const std::string where = cfg.path.empty() ? "" : cfg.path + ": ";
+  if (live && !cfg.metrics.empty()) {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    if (!parseListenAddress(cfg.metrics, &ss, &len, err)) {
+      *err = where + *err;
+      return false;
+    }
+  }
+  if (!cfg.events_path.empty() && cfg.events_path != "-") {
+    std::filesystem::path dir = std::filesystem::path(cfg.events_path).parent_path();
+    if (dir.empty()) dir = ".";
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec) || ::access(dir.c_str(), W_OK) != 0) {
+      *err = where + "events.path: directory " + dir.string() + " does not exist or is not "
+             "writable";
+      return false;
+    }
+  }
+  const int lcores = countEalLcores(cfg.eal_args);
+  if (live && lcores >= 0 && lcores < static_cast<int>(cfg.workers) + 1) {
+    *err = where + "dataplane.eal gives " + std::to_string(lcores) + " lcore(s); " +
+           std::to_string(cfg.workers) + " worker(s) need " + std::to_string(cfg.workers + 1) +
+           " (one for control)";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -114,6 +150,16 @@ int main(int argc, char** argv) {
   }
   if (!events_path.empty()) cfg.events_path = events_path;
 
+  // Feeds: fetch (or fall back to the last good copy) before the first compile, so lists
+  // named by URL compile from their cached copies like any file.
+  feed::FeedScheduler feeds(feed::feedSourcesFromConfig(cfg));
+  if (!feeds.empty()) {
+    std::vector<std::string> feed_warnings;
+    std::string feed_err;
+    if (!feeds.prepare(&cfg.rules, &feed_warnings, &feed_err)) return fail(feed_err);
+    for (const auto& w : feed_warnings) std::cerr << "cordond: warning: " << w << "\n";
+  }
+
   std::vector<std::string> errors;
   std::shared_ptr<const rules::Snapshot> snap = rules::compileSnapshot(cfg.rules, &errors);
   if (!snap) {
@@ -121,6 +167,8 @@ int main(int argc, char** argv) {
     return fail("rule lists rejected (" + std::to_string(errors.size()) + " error" +
                 (errors.size() == 1 ? "" : "s") + ")");
   }
+  // What would only fail once ports are up is checked here too, so --check catches it.
+  if (std::string e; !checkRuntimeSettings(cfg, replay_in.empty(), &e)) return fail(e);
   if (vm.count("check")) {
     if (std::string e; cfg.evidence.enabled() && !evidence::checkEvidenceConfig(cfg.evidence, &e)) {
       return fail("evidence: " + e);
@@ -250,6 +298,7 @@ int main(int argc, char** argv) {
         in.flows.push_back(w->activeFlows());
       }
       in.busy_ratio = live.busyRatios();
+      in.busy_seconds = live.busySeconds();
       in.flow_capacity = cfg.flow_table_size;
       in.ports = live.reports();
       in.reload = reloader.result();
@@ -259,6 +308,13 @@ int main(int argc, char** argv) {
       for (const auto& w : in.workers) t.add(w);
       in.events_lost = t.get(Counter::events_dropped);
       in.mode = cfg.mode == Mode::kInline ? "inline" : "mirror";
+      in.feeds_json = feeds.statusJson();
+      in.feeds_prometheus = feeds.prometheus();
+      if (evidence_sink) {
+        in.evidence_records = evidence_sink->recorded();
+        in.evidence_failures = evidence_sink->failures();
+      }
+      in.follower_lines_lost = control_server ? control_server->followerLinesLost() : 0;
       return in;
     };
     ControlServer server({
@@ -289,8 +345,11 @@ int main(int argc, char** argv) {
       drain();
       if (g_hangup.exchange(false, std::memory_order_relaxed)) {
         reloader.request();
+        feeds.refreshAll();
         if (!log.reopen()) std::cerr << "cordond: cannot reopen the event log; keeping it\n";
       }
+      if (feeds.poll()) reloader.request();
+      for (const auto& m : feeds.takeMessages()) std::cerr << "cordond: " << m << "\n";
       reloader.poll();
       if (evidence_sink) evidence_sink->poll();
       const ReloadResult r = reloader.result();

@@ -9,11 +9,44 @@
 namespace cordon {
 namespace {
 
+constexpr uint8_t kProtoIpv4 = 4;  // IP-in-IP outer header (RFC 2003, RFC 2473)
 constexpr uint8_t kProtoTcp = 6;
 constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kProtoIpv6 = 41;  // 6in4 / IPv6-in-IPv6 outer header (RFC 4213, RFC 2473)
 
-// Writes L2 (copied from the trigger, MACs swapped toward the client) and the IP header for
-// an L4 segment of l4_len bytes. Returns the offset of the L4 header, or 0 on failure.
+// Writes a fresh IP header (IPv4 without options, IPv6 without extension headers) for a
+// payload of payload_len bytes. Returns false when `w` overflowed.
+bool writeIpHeader(uint8_t version, uint8_t proto, size_t payload_len, const IpAddr& src,
+                   const IpAddr& dst, ByteWriter* w) {
+  if (version == 4) {  // RFC 791 section 3.1
+    const size_t ip_at = w->size();
+    w->u8(0x45);  // version 4, IHL 5
+    w->u8(0);
+    w->u16(static_cast<uint16_t>(20 + payload_len));
+    w->u16(0);       // identification
+    w->u16(0x4000);  // DF
+    w->u8(kInjectTtl);
+    w->u8(proto);
+    w->u16(0);  // checksum, below
+    w->bytes({src.bytes, 4});
+    w->bytes({dst.bytes, 4});
+    if (!w->ok()) return false;
+    w->patchU16(ip_at + 10, checksumFold(checksumAdd(w->written().subspan(ip_at, 20), 0)));
+  } else {               // RFC 8200 section 3
+    w->u32(0x60000000);  // version 6, traffic class 0, flow label 0
+    w->u16(static_cast<uint16_t>(payload_len));
+    w->u8(proto);
+    w->u8(kInjectTtl);
+    w->bytes({src.bytes, 16});
+    w->bytes({dst.bytes, 16});
+  }
+  return w->ok();
+}
+
+// Writes L2 (copied from the trigger, MACs swapped toward the client) and the IP header(s)
+// for an L4 segment of l4_len bytes: for an IP-in-IP trigger, an outer header between the
+// tunnel endpoints (swapped toward the client like the inner addresses) around the inner one.
+// Returns the offset of the L4 header, or 0 on failure.
 size_t writeL2L3(std::span<const uint8_t> trigger, const PacketInfo& p, Toward toward,
                  uint8_t proto, size_t l4_len, ByteWriter* w) {
   std::span<const uint8_t> l2 = trigger.first(p.l3_offset);
@@ -24,38 +57,24 @@ size_t writeL2L3(std::span<const uint8_t> trigger, const PacketInfo& p, Toward t
   } else {
     w->bytes(l2);
   }
+  const size_t inner_len = (p.ip_version == 4 ? 20 : 40) + l4_len;
+  const size_t outer_hdr = p.outer_ip_version == 0 ? 0 : p.outer_ip_version == 4 ? 20 : 40;
   if (p.pppoe_len_offset) {
     // PPPoE LENGTH covers the PPP protocol field and the IP packet (RFC 2516 section 4).
     // The protocol field (1 or 2 bytes) is what lies between LENGTH and the IP header.
     const size_t ppp_proto = p.l3_offset - p.pppoe_len_offset - 2;
-    const size_t ip_len = (p.ip_version == 4 ? 20 : 40) + l4_len;
-    (void)w->patchU16(p.pppoe_len_offset, static_cast<uint16_t>(ip_len + ppp_proto));
+    (void)w->patchU16(p.pppoe_len_offset, static_cast<uint16_t>(outer_hdr + inner_len + ppp_proto));
   }
-  const IpAddr& src = toward == Toward::kClient ? p.dst : p.src;
-  const IpAddr& dst = toward == Toward::kClient ? p.src : p.dst;
-  if (p.ip_version == 4) {
-    const size_t ip_at = w->size();
-    w->u8(0x45);  // version 4, IHL 5
-    w->u8(0);
-    w->u16(static_cast<uint16_t>(20 + l4_len));
-    w->u16(0);       // identification
-    w->u16(0x4000);  // DF
-    w->u8(kInjectTtl);
-    w->u8(proto);
-    w->u16(0);  // checksum, below
-    w->bytes({src.bytes, 4});
-    w->bytes({dst.bytes, 4});
-    if (!w->ok()) return 0;
-    w->patchU16(ip_at + 10, checksumFold(checksumAdd(w->written().subspan(ip_at, 20), 0)));
-  } else {
-    w->u32(0x60000000);  // version 6, traffic class 0, flow label 0
-    w->u16(static_cast<uint16_t>(l4_len));
-    w->u8(proto);
-    w->u8(kInjectTtl);
-    w->bytes({src.bytes, 16});
-    w->bytes({dst.bytes, 16});
+  const bool back = toward == Toward::kClient;
+  if (p.outer_ip_version != 0 &&
+      !writeIpHeader(p.outer_ip_version, p.ip_version == 4 ? kProtoIpv4 : kProtoIpv6, inner_len,
+                     back ? p.outer_dst : p.outer_src, back ? p.outer_src : p.outer_dst, w)) {
+    return 0;
   }
-  return w->ok() ? w->size() : 0;
+  if (!writeIpHeader(p.ip_version, proto, l4_len, back ? p.dst : p.src, back ? p.src : p.dst, w)) {
+    return 0;
+  }
+  return w->size();
 }
 
 void fillL4Checksum(const PacketInfo& p, Toward toward, uint8_t proto, size_t l4_at, size_t csum_at,

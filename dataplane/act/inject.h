@@ -6,7 +6,9 @@
 // Direction: kToClient packets travel from the server to the client (source and
 // destination swapped relative to the client's trigger packet, Ethernet MACs swapped);
 // kToServer packets look like they come from the client (addresses as in the trigger).
-// VLAN tags of the trigger are kept in both directions.
+// VLAN tags, MPLS labels and PPPoE session of the trigger are kept in both directions; an
+// IP-in-IP trigger's reply is encapsulated the same way, with the outer (tunnel endpoint)
+// addresses swapped toward the client as well and the outer lengths and checksum recomputed.
 
 #include <cstddef>
 #include <cstdint>

@@ -34,7 +34,9 @@ bool hugepagesAvailable() {
 }
 
 bool initEal(std::vector<std::string> args, std::string* err) {
-  if (!has(args, "--no-huge") && !hugepagesAvailable()) {
+  // No hugepages reserved: run from ordinary memory, unless the arguments ask for hugepage
+  // memory explicitly (--socket-mem), which then fails with DPDK's own clear message.
+  if (!has(args, "--no-huge") && !has(args, "--socket-mem") && !hugepagesAvailable()) {
     args.push_back("--no-huge");
   }
   if (has(args, "--no-huge") && !has(args, "-m") && !has(args, "--socket-mem")) {

@@ -10,7 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <regex>
+#include <cctype>
 #include <thread>
 
 #include "dataplane/io/mbuf_time.h"
@@ -50,8 +50,22 @@ bool has(const std::vector<std::string>& args, const std::string& flag) {
 }  // namespace
 
 bool isPciAddress(const std::string& dev) {
-  static const std::regex kPci("^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]$");
-  return std::regex_match(dev, kPci);
+  // [DDDD:]BB:SS.F with hex domain, bus and slot and a function digit 0-7.
+  auto hex = [&](size_t at, size_t n) {
+    for (size_t i = at; i < at + n; ++i) {
+      if (!std::isxdigit(static_cast<unsigned char>(dev[i]))) return false;
+    }
+    return true;
+  };
+  size_t at = 0;
+  if (dev.size() == 12) {
+    if (!hex(0, 4) || dev[4] != ':') return false;
+    at = 5;
+  } else if (dev.size() != 7) {
+    return false;
+  }
+  return hex(at, 2) && dev[at + 2] == ':' && hex(at + 3, 2) && dev[at + 5] == '.' &&
+         dev[at + 6] >= '0' && dev[at + 6] <= '7';
 }
 
 std::vector<std::string> portEalArgs(const std::vector<PortSpec>& ports) {
@@ -75,6 +89,53 @@ std::vector<std::string> lcoreEalArgs(const std::vector<std::string>& eal, unsig
   const long cpus = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
   if (static_cast<long>(workers) + 1 <= cpus) return {"-l", "0-" + std::to_string(workers)};
   return {"--lcores=(0-" + std::to_string(workers) + ")@(0-" + std::to_string(cpus - 1) + ")"};
+}
+
+int countEalLcores(const std::vector<std::string>& eal) {
+  for (size_t i = 0; i < eal.size(); ++i) {
+    std::string flag = eal[i], value;
+    const size_t eq = flag.find('=');
+    if (eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+    } else if (i + 1 < eal.size()) {
+      value = eal[i + 1];
+    }
+    if (flag == "-c") {
+      int n = 0;
+      for (char ch : value.rfind("0x", 0) == 0 ? value.substr(2) : value) {
+        if (!std::isxdigit(static_cast<unsigned char>(ch))) return -1;
+        n += __builtin_popcount(static_cast<unsigned>(std::stoi(std::string(1, ch), nullptr, 16)));
+      }
+      return n;
+    }
+    if (flag == "-l" || flag == "--lcores") {
+      // Comma-separated items; "a-b" ranges and "(a-b)@cpus" groups count their lcores.
+      int n = 0;
+      size_t at = 0;
+      while (at < value.size()) {
+        size_t end = value.find(',', at);
+        if (value[at] == '(') end = value.find(')', at);
+        std::string item = value.substr(at, end == std::string::npos ? end : end - at);
+        if (!item.empty() && item[0] == '(') item = item.substr(1);
+        item = item.substr(0, item.find('@'));
+        const size_t dash = item.find('-');
+        try {
+          n += dash == std::string::npos
+                   ? 1
+                   : std::stoi(item.substr(dash + 1)) - std::stoi(item.substr(0, dash)) + 1;
+        } catch (const std::exception&) {
+          return -1;
+        }
+        if (end == std::string::npos) break;
+        at = value.find(',', end);
+        if (at == std::string::npos) break;
+        ++at;
+      }
+      return n;
+    }
+  }
+  return -1;
 }
 
 LivePorts::~LivePorts() {
@@ -423,6 +484,14 @@ std::vector<double> LivePorts::busyRatios() const {
   for (const auto& s : states_) {
     v.push_back(span > 0 ? static_cast<double>(s->busy_ns.load(std::memory_order_relaxed)) / span
                          : 0);
+  }
+  return v;
+}
+
+std::vector<double> LivePorts::busySeconds() const {
+  std::vector<double> v;
+  for (const auto& s : states_) {
+    v.push_back(static_cast<double>(s->busy_ns.load(std::memory_order_relaxed)) / 1e9);
   }
   return v;
 }

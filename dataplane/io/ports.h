@@ -47,6 +47,10 @@ std::vector<std::string> portEalArgs(const std::vector<PortSpec>& ports);
 // CPUs, otherwise W+1 threads floating over all CPUs (functional, not for production).
 std::vector<std::string> lcoreEalArgs(const std::vector<std::string>& eal, unsigned workers);
 
+// How many lcores the EAL arguments give (-l LIST, -c MASK, --lcores MAP), or -1 when they
+// do not say (lcoreEalArgs then adds enough).
+int countEalLcores(const std::vector<std::string>& eal);
+
 // Per-port figures for the control plane (read from the device by the control thread).
 struct PortReport {
   std::string name;
@@ -89,6 +93,9 @@ class LivePorts {
   // Per worker: share of wall time since run() started spent on loop iterations that had
   // packets to process.
   std::vector<double> busyRatios() const;
+  // Per worker: seconds spent on iterations that had packets (a counter: rate() of it is the
+  // current busy ratio).
+  std::vector<double> busySeconds() const;
 
  private:
   struct Port {

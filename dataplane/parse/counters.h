@@ -20,8 +20,8 @@ namespace cordon {
   X(malformed, "packets with a malformed header, passed (sum of malformed_*)")       \
   X(malformed_l2, "truncated Ethernet or VLAN header")                               \
   X(malformed_vlan_depth, "more VLAN tags than kMaxVlanTags")                        \
-  X(malformed_mpls, "MPLS label stack truncated or deeper than kMaxMplsLabels")        \
-  X(malformed_pppoe, "PPPoE session header truncated, bad version/code or length")     \
+  X(malformed_mpls, "MPLS label stack truncated or deeper than kMaxMplsLabels")      \
+  X(malformed_pppoe, "PPPoE session header truncated, bad version/code or length")   \
   X(malformed_ipv4, "IPv4 header truncated, IHL < 5 or bad total length")            \
   X(malformed_ipv6, "IPv6 header truncated or payload length beyond frame")          \
   X(malformed_ipv6_ext, "IPv6 extension header truncated or chain too long")         \
@@ -30,7 +30,9 @@ namespace cordon {
   X(non_ip, "non-IP frames (ARP, LLDP, ...), passed")                                \
   X(ip_fragments, "IP fragments, passed without L4 inspection")                      \
   X(other_l4, "IP packets that are neither TCP nor UDP, passed")                     \
+  X(ip_in_ip, "IP-in-IP packets (protocol 4 or 41) inspected inside the tunnel")     \
   X(bad_l4_checksum, "TCP/UDP segments with a wrong checksum, not inspected")        \
+  X(tcp_ack_padding, "pure ACKs whose payload is Ethernet padding, not inspected")   \
   X(dns_queries, "DNS queries inspected")                                            \
   X(dns_malformed, "DNS messages on port 53 that did not parse, passed")             \
   X(tls_client_hellos, "TLS ClientHellos inspected")                                 \

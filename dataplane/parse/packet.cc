@@ -16,8 +16,10 @@ constexpr uint16_t kEtherPppoe = 0x8864;    // RFC 2516 PPPoE session stage
 constexpr uint16_t kPppIpv4 = 0x0021;       // RFC 1332
 constexpr uint16_t kPppIpv6 = 0x0057;       // RFC 5072
 
+constexpr uint8_t kProtoIpv4 = 4;  // IPv4 encapsulation (RFC 2003; RFC 2473 in IPv6)
 constexpr uint8_t kProtoTcp = 6;
 constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kProtoIpv6 = 41;  // IPv6 encapsulation (RFC 4213 section 3.5; RFC 2473)
 
 PacketStatus malformed(Counter* reason, Counter c) {
   *reason = c;
@@ -56,9 +58,32 @@ PacketStatus parseL4(std::span<const uint8_t> frame, PacketInfo* p, Counter* rea
   return PacketStatus::kOk;
 }
 
-// RFC 791 section 3.1.
-PacketStatus parseIpv4(std::span<const uint8_t> frame, PacketInfo* p, Counter* reason) {
-  ByteReader r(frame.subspan(p->l3_offset));
+PacketStatus parseIpv4(std::span<const uint8_t> frame, PacketInfo* p, Counter* reason, int depth);
+PacketStatus parseIpv6(std::span<const uint8_t> frame, PacketInfo* p, Counter* reason, int depth);
+
+// The L4 part of an IP packet whose header parseIpv4/6 has read: TCP/UDP, or the inner IP
+// packet of an IP-in-IP tunnel, at most kMaxIpTunnelDepth levels deep.
+PacketStatus parseAboveIp(std::span<const uint8_t> frame, PacketInfo* p, Counter* reason,
+                          int depth) {
+  if (p->fragment) return PacketStatus::kOk;
+  if (p->ip_proto != kProtoIpv4 && p->ip_proto != kProtoIpv6) return parseL4(frame, p, reason);
+  if (depth == kMaxIpTunnelDepth) {
+    p->l4 = L4::kOther;
+    return PacketStatus::kOk;
+  }
+  p->outer_ip_version = p->ip_version;
+  p->outer_src = p->src;
+  p->outer_dst = p->dst;
+  p->ip_offset = p->l4_offset;
+  // The inner packet is bounded by the outer one's payload, not by the frame (padding).
+  const std::span<const uint8_t> outer = frame.first(size_t{p->l4_offset} + p->l4_len);
+  return p->ip_proto == kProtoIpv4 ? parseIpv4(outer, p, reason, depth + 1)
+                                   : parseIpv6(outer, p, reason, depth + 1);
+}
+
+// RFC 791 section 3.1; the header at p->ip_offset.
+PacketStatus parseIpv4(std::span<const uint8_t> frame, PacketInfo* p, Counter* reason, int depth) {
+  ByteReader r(frame.subspan(p->ip_offset));
   uint8_t ver_ihl = 0, tos = 0, ttl = 0;
   uint16_t total = 0, id = 0, frag = 0, csum = 0;
   std::span<const uint8_t> src, dst;
@@ -74,17 +99,16 @@ PacketStatus parseIpv4(std::span<const uint8_t> frame, PacketInfo* p, Counter* r
   p->ip_version = 4;
   p->src = IpAddr::v4(src.data());
   p->dst = IpAddr::v4(dst.data());
-  p->l4_offset = static_cast<uint16_t>(p->l3_offset + ihl);
+  p->l4_offset = static_cast<uint16_t>(p->ip_offset + ihl);
   p->l4_len = static_cast<uint16_t>(total - ihl);
   // More-fragments flag or a non-zero offset: not the whole datagram.
   p->fragment = (frag & 0x3fff) != 0;
-  if (p->fragment) return PacketStatus::kOk;
-  return parseL4(frame, p, reason);
+  return parseAboveIp(frame, p, reason, depth);
 }
 
-// RFC 8200 sections 3 and 4.
-PacketStatus parseIpv6(std::span<const uint8_t> frame, PacketInfo* p, Counter* reason) {
-  ByteReader r(frame.subspan(p->l3_offset));
+// RFC 8200 sections 3 and 4; the header at p->ip_offset.
+PacketStatus parseIpv6(std::span<const uint8_t> frame, PacketInfo* p, Counter* reason, int depth) {
+  ByteReader r(frame.subspan(p->ip_offset));
   uint32_t vtf = 0;
   uint16_t plen = 0;
   uint8_t next = 0, hops = 0;
@@ -122,10 +146,9 @@ PacketStatus parseIpv6(std::span<const uint8_t> frame, PacketInfo* p, Counter* r
     next = nh;
   }
   p->ip_proto = next;
-  p->l4_offset = static_cast<uint16_t>(p->l3_offset + 40 + ext.offset());
+  p->l4_offset = static_cast<uint16_t>(p->ip_offset + 40 + ext.offset());
   p->l4_len = static_cast<uint16_t>(plen - ext.offset());
-  if (p->fragment) return PacketStatus::kOk;
-  return parseL4(frame, p, reason);
+  return parseAboveIp(frame, p, reason, depth);
 }
 
 }  // namespace
@@ -182,8 +205,9 @@ PacketStatus parsePacket(std::span<const uint8_t> frame, PacketInfo* p, Counter*
     type = proto == kPppIpv4 ? kEtherIpv4 : proto == kPppIpv6 ? kEtherIpv6 : 0;
   }
   p->l3_offset = static_cast<uint16_t>(r.offset());
-  if (type == kEtherIpv4) return parseIpv4(frame, p, reason);
-  if (type == kEtherIpv6) return parseIpv6(frame, p, reason);
+  p->ip_offset = p->l3_offset;
+  if (type == kEtherIpv4) return parseIpv4(frame, p, reason, 0);
+  if (type == kEtherIpv6) return parseIpv6(frame, p, reason, 0);
   return PacketStatus::kNonIp;
 }
 
@@ -213,6 +237,20 @@ uint32_t pseudoHeaderSum(const IpAddr& src, const IpAddr& dst, uint8_t proto, ui
   sum += l4_len >> 16;
   sum += l4_len & 0xffff;
   return sum;
+}
+
+bool looksLikeAckPadding(std::span<const uint8_t> frame, const PacketInfo& p) {
+  constexpr uint8_t kOtherFlags = kTcpSyn | kTcpFin | kTcpRst | kTcpPsh;
+  if (p.l4 != L4::kTcp || !(p.tcp_flags & kTcpAck) || (p.tcp_flags & kOtherFlags) ||
+      p.payload_len == 0 || p.payload_len > kMaxAckPaddingBytes) {
+    return false;
+  }
+  ByteReader r(frame.subspan(p.payload_offset, p.payload_len));
+  uint8_t b = 0;
+  while (r.readU8(&b)) {
+    if (b != 0) return false;
+  }
+  return r.offset() == p.payload_len;
 }
 
 bool l4ChecksumOk(std::span<const uint8_t> frame, const PacketInfo& p) {

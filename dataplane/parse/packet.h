@@ -1,6 +1,7 @@
 #pragma once
-// L2-L4 header parsing: Ethernet, 802.1Q / QinQ, IPv4, IPv6 (extension headers walked),
-// TCP, UDP. Everything is read through ByteReader; nothing here allocates or throws.
+// L2-L4 header parsing: Ethernet, 802.1Q / QinQ, MPLS, PPPoE, IPv4, IPv6 (extension headers
+// walked), one level of IP-in-IP, TCP, UDP. Everything is read through ByteReader; nothing here
+// allocates or throws.
 
 #include <cstdint>
 #include <span>
@@ -19,6 +20,10 @@ inline constexpr int kMaxIpv6ExtHeaders = 8;
 // Label stack depth walked: L3VPN over TE with fast reroute uses 3-4; more is not traffic we
 // can judge.
 inline constexpr int kMaxMplsLabels = 8;
+// IP-in-IP levels looked inside (RFC 2003 IPv4-in-IPv4, RFC 4213 6in4 and RFC 2473 IPv6/IPv4
+// in IPv6, i.e. IPv4 protocol 4 or 41 and IPv6 next header 4 or 41): one is what tunnel
+// brokers and 4in6/DS-Lite access use; a tunnel inside a tunnel passes uninspected (L4 kOther).
+inline constexpr int kMaxIpTunnelDepth = 1;
 
 inline constexpr uint8_t kTcpFin = 0x01;
 inline constexpr uint8_t kTcpSyn = 0x02;
@@ -37,8 +42,16 @@ struct PacketInfo {
   uint8_t vlan_tags = 0;
   uint8_t mpls_labels = 0;        // label stack entries between L2 and IP
   uint16_t pppoe_len_offset = 0;  // PPPoE session: offset of its LENGTH field, else 0
-  uint8_t ip_version = 0;  // 4 or 6; 0 for non-IP
-  uint8_t ip_proto = 0;    // final next-header value
+  uint16_t ip_offset = 0;         // the IP header src/dst describe: = l3_offset, or the inner
+                                  // header of an IP-in-IP packet
+  uint8_t ip_version = 0;         // 4 or 6; 0 for non-IP
+  uint8_t ip_proto = 0;           // final next-header value
+  // IP-in-IP: version and addresses of the outer (tunnel) header at l3_offset; 0 and unset
+  // when not tunnelled. ip_version, src, dst, ip_proto, fragment and the L4 fields then
+  // describe the inner packet at ip_offset (flows, names and events are the inner ones).
+  uint8_t outer_ip_version = 0;
+  IpAddr outer_src;
+  IpAddr outer_dst;
   L4 l4 = L4::kNone;
   bool fragment = false;  // an IP fragment: no L4 parsing
   IpAddr src;
@@ -58,6 +71,19 @@ enum class PacketStatus : uint8_t {
 
 // Parses a frame. On kMalformed, *reason is the malformed_* counter to bump.
 PacketStatus parsePacket(std::span<const uint8_t> frame, PacketInfo* out, Counter* reason);
+
+// Zero bytes a pure ACK may carry that are Ethernet padding, not data: a minimum Ethernet frame
+// (60 bytes before the FCS) pads a 54-byte IPv4/TCP ACK without options by 6.
+inline constexpr uint16_t kMaxAckPaddingBytes = 6;
+
+// True for a TCP segment with only ACK set (no SYN, FIN, RST or PSH) whose payload is 1 to
+// kMaxAckPaddingBytes bytes, all zero. Some senders and capture paths count the Ethernet
+// padding of short frames in the IP total length, so their pure ACKs appear to carry a few
+// zero bytes at the sequence number the next real segment starts at (nDPI issue #1946, its
+// "tcp_ack_payload_heuristic"). Such bytes cannot begin a TLS record (RFC 8446 section 5.1:
+// content type 0 is invalid), an HTTP request line (RFC 9112 section 3) or a DNS message over
+// TCP (RFC 1035 section 4.2.2: length 0), so stream inspection must not judge a flow by them.
+bool looksLikeAckPadding(std::span<const uint8_t> frame, const PacketInfo& p);
 
 // Verifies the TCP/UDP checksum (RFC 793 / RFC 768 / RFC 8200 section 8.1 pseudo-header).
 // A UDP/IPv4 checksum of zero means "none" and verifies.

@@ -120,6 +120,7 @@ Worker::Verdict Worker::handle(Ctx& c) {
     counters_.inc(Counter::non_ip);
     return Verdict::kForward;
   }
+  if (c.p.outer_ip_version != 0) counters_.inc(Counter::ip_in_ip);
   if (snap_ && snap_->hasIpRules()) {
     const rules::Match to = snap_->matchIp(c.p.dst);
     if (to.enforce()) return handleIpRule(c, to, true);
@@ -359,7 +360,9 @@ Worker::Verdict Worker::handleTcp(Ctx& c) {
       }
       return Verdict::kForward;
     }
-    if (p.payload_len == 0 || rst || syn) return Verdict::kForward;
+    if (p.payload_len == 0 || rst || syn || looksLikeAckPadding(c.frame, p)) {
+      return Verdict::kForward;
+    }
     // Mid-stream pickup: state only for a first segment that looks inspectable.
     const auto payload = c.frame.subspan(p.payload_offset, p.payload_len);
     if (p.dport != kDnsPort && !tls::looksLikeClientHello(payload) &&
@@ -414,6 +417,13 @@ Worker::Verdict Worker::handleTcp(Ctx& c) {
     return Verdict::kForward;
   }
   if (!from_client || p.payload_len == 0) return Verdict::kForward;
+  if (p.seq - f->base_seq == f->msg_start && looksLikeAckPadding(c.frame, p)) {
+    // Ethernet padding counted as data (packet.h) where the next message must start: the real
+    // segment follows at the same sequence number, and zero bytes cannot begin a ClientHello,
+    // an HTTP request or a DNS message. Judged, they would pass the flow uninspected.
+    counters_.inc(Counter::tcp_ack_padding);
+    return Verdict::kForward;
+  }
   if (!l4ChecksumOk(c.frame, p)) {
     // A segment the server will discard must not be inspected: a decoy with a bad checksum
     // would otherwise mask the real ClientHello behind it.

@@ -3,13 +3,20 @@
 # only through cordond, inline on two veth pairs (DPDK net_af_packet), two workers.
 #
 #   [client ns] cli0 ==veth== cli1 [cordond port "outside"]
-#   [cordond port "inside"] srv1 ==veth== srv0 [server ns: nginx (HTTP, HTTPS), dnsmasq]
+#   [cordond port "inside"] srv1 ==veth== srv0 [server ns: nginx (HTTP, HTTPS), dnsmasq,
+#                                               gtlsserver (HTTP/3 over QUIC, UDP 443)]
 #
 # Checks, from the client: HTTPS to a blocked name is reset within 1 s and an allowed one
 # loads; openssl s_client to a blocked name gets no certificate; HTTP to a blocked name gets
 # the 302 notice; dig over UDP and TCP gets NXDOMAIN for a blocked name and an answer for an
-# allowed one; a 20 MB download arrives intact. Everything is torn down even on failure.
-# Usage: netns_test.sh CORDOND   (root; needs ip, ethtool, nginx, dnsmasq, curl, dig, openssl)
+# allowed one; headless Chromium (a real browser ClientHello: GREASE, ECH GREASE, an
+# X25519MLKEM768 key share across two TCP segments) loads an allowed HTTPS name and gets a
+# reset for a blocked one; ngtcp2's gtlsclient gets a page over QUIC from an allowed name
+# and nothing from a blocked one (the Initial is dropped); a 20 MB download arrives intact;
+# the event log has TLS (curl and Chromium), HTTP, DNS and QUIC events naming only blocked
+# names. Everything is torn down even on failure.
+# Usage: netns_test.sh CORDOND   (root; needs ip, ethtool, nginx, dnsmasq, curl, dig, openssl,
+# chromium, gtlsclient and gtlsserver: scripts/setup.sh installs them)
 set -euo pipefail
 cordond=$1
 id=$$
@@ -31,6 +38,7 @@ cleanup() {
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
     ip netns del "$ns" 2>/dev/null
   done
+  rm -rf "/etc/netns/$cns"
   ip link del "$cli1" 2>/dev/null
   ip link del "$srv1" 2>/dev/null
   if [ "$fails" -ne 0 ] || [ -n "${KEEP_LOGS:-}" ]; then
@@ -55,6 +63,11 @@ check() {  # check DESCRIPTION COMMAND...: runs the command, records the outcome
 in_cli() { ip netns exec "$cns" "$@"; }
 in_srv() { ip netns exec "$sns" "$@"; }
 
+# The client namespace's /etc/hosts (ip netns exec bind-mounts /etc/netns/NAME/*): for
+# clients that take a name and resolve it themselves (gtlsclient).
+mkdir -p "/etc/netns/$cns"
+echo "10.203.0.2 allowed.test blocked.test www.blocked.test" >"/etc/netns/$cns/hosts"
+
 # --- network: two namespaces, two veth pairs, offloads off on every end (else af_packet
 # hands out packets with partial checksums and GRO-merged frames).
 ip netns add "$cns"
@@ -77,7 +90,8 @@ in_srv ip link set lo up
 in_srv ip link set "$srv0" up
 in_srv ethtool -K "$srv0" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
 
-# --- server: nginx with one certificate for several names, plain HTTP, a 20 MB file; dnsmasq.
+# --- server: nginx with one certificate for several names, plain HTTP, a 20 MB file; dnsmasq;
+# gtlsserver (HTTP/3).
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=allowed.test \
   -addext "subjectAltName=DNS:allowed.test,DNS:blocked.test,DNS:www.blocked.test" \
   -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
@@ -112,6 +126,9 @@ in_srv dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts
   --listen-address=10.203.0.2 --bind-interfaces --user=root --pid-file="$work/dnsmasq.pid" \
   --address=/allowed.test/10.203.0.2 --address=/blocked.test/10.203.0.2 \
   --address=/other.test/10.203.0.2 2>"$work/dnsmasq.err" &
+# ngtcp2's example HTTP/3 server on UDP 443, same certificate and files.
+in_srv gtlsserver -q -d "$work/www" 10.203.0.2 443 "$work/key.pem" "$work/cert.pem" \
+  >"$work/gtlsserver.log" 2>&1 &
 
 # --- cordond inline between the two veth ends, two workers.
 cat >"$work/rules.list" <<EOF
@@ -130,6 +147,7 @@ rules:
   - {name: e2e, path: $work/rules.list, action: block}
 actions:
   http: {mode: redirect, location: "http://notice.test/blocked"}
+control: {socket: $work/cordon.sock, metrics: "127.0.0.1:0"}
 EOF
 "$cordond" --config "$work/config.yaml" --events "$work/events.jsonl" >"$work/summary.json" \
   2>"$work/cordond.err" &
@@ -204,6 +222,60 @@ check "dig (UDP) for an allowed name resolves" \
 check "dig (TCP) for an allowed name resolves" \
   test "$(in_cli dig +short +tcp +tries=1 +time=3 other.test @10.203.0.2)" = 10.203.0.2
 
+# Headless Chromium: a real browser ClientHello (GREASE, ECH GREASE, an X25519MLKEM768 key
+# share that makes the hello span two TCP segments). The two names map to the server; every
+# other name (the browser's own background requests) fails to resolve.
+chrome_map="MAP blocked.test 10.203.0.2, MAP allowed.test 10.203.0.2, MAP * ~NOTFOUND"
+chrome() {  # chrome URL -> the page's DOM in $work/chrome.dom, the browser's log in chrome.err
+  local dir start end rc=0
+  dir=$(mktemp -d "$work/chrome.XXXX")
+  start=$(date +%s%N)
+  in_cli env HOME="$dir" timeout -k 2 12 /usr/bin/chromium --headless --no-sandbox \
+    --disable-gpu --no-first-run --no-default-browser-check --disable-background-networking \
+    --disable-component-update --disable-sync --ignore-certificate-errors \
+    --user-data-dir="$dir" --timeout=8000 --dump-dom \
+    --host-resolver-rules="$chrome_map" "$1" >"$work/chrome.dom" 2>"$work/chrome.err" || rc=$?
+  end=$(date +%s%N)
+  echo "     chromium $1: exit $rc after $(((end - start) / 1000000)) ms" \
+    "$(grep -o "Page load failed: .*" "$work/chrome.err" | head -1)"
+}
+chrome_allowed() {
+  chrome https://allowed.test/
+  grep -q "hello from the server" "$work/chrome.dom"
+}
+check "Chromium loads an allowed HTTPS name" chrome_allowed
+chrome_blocked() {  # no content, and the browser saw the connection reset
+  chrome https://blocked.test/
+  ! grep -q "hello from the server" "$work/chrome.dom" &&
+    grep -q "net::ERR_CONNECTION_RESET" "$work/chrome.err"
+}
+check "Chromium gets no content from a blocked HTTPS name" chrome_blocked
+
+# QUIC: ngtcp2's example HTTP/3 client and server. gtlsclient 0.12 sends "localhost" as SNI
+# when given an address (--sni is ignored), so it gets the name, resolved by the namespace's
+# hosts file. A blocked SNI is dropped: the client never completes the handshake and gives up
+# after its idle timeout (about 3 s; it still exits 0, so the check is on the page).
+quic() {  # quic NAME -> the client's exit status; the page lands in $work/quic/index.html
+  rm -rf "$work/quic"
+  mkdir -p "$work/quic"
+  in_cli timeout -k 1 6 gtlsclient -q --timeout=2s --exit-on-all-streams-close \
+    --download="$work/quic" "$1" 443 "https://$1/index.html" >"$work/quic.out" 2>&1
+}
+quic_allowed() {
+  quic allowed.test && [ "$(cat "$work/quic/index.html" 2>/dev/null)" = "hello from the server" ]
+}
+check "QUIC (HTTP/3) to an allowed name loads" quic_allowed
+quic_blocked() {
+  local start end rc=0
+  start=$(date +%s%N)
+  quic www.blocked.test || rc=$?
+  end=$(date +%s%N)
+  echo "     gtlsclient www.blocked.test: exit $rc after $(((end - start) / 1000000)) ms:" \
+    "$(head -c 200 "$work/quic.out")"
+  [ ! -e "$work/quic/index.html" ] && [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ]
+}
+check "QUIC (HTTP/3) to a blocked name gets nothing (handshake dropped)" quic_blocked
+
 download() {
   in_cli curl -s -m 60 -o "$work/got.bin" http://10.203.0.2/big.bin &&
     [ "$(sha256sum <"$work/got.bin")" = "$(sha256sum <"$work/www/big.bin")" ]
@@ -220,15 +292,23 @@ import json, sys
 events = [json.loads(l) for l in open(sys.argv[1])]
 summary = json.loads(open(sys.argv[2]).read())
 kinds = {(e["app_proto"], e["action"]) for e in events}
-want = {("tls", "reset"), ("http", "redirect"), ("dns", "nxdomain")}
+want = {("tls", "reset"), ("http", "redirect"), ("dns", "nxdomain"), ("quic", "drop")}
 missing = want - kinds
 hosts = {e.get("host", "") for e in events}
 bad = [h for h in hosts if not (h == "blocked.test" or h.endswith(".blocked.test"))]
-print("     events:", len(events), sorted(kinds), "summary workers:", summary.get("workers"))
-sys.exit(1 if missing or bad or summary.get("workers") != 2 else 0)
+# Only Chromium sends ECH (GREASE): its blocked ClientHello was read and reset.
+chromium = any(e["app_proto"] == "tls" and e.get("ech") and e.get("host") == "blocked.test"
+               for e in events)
+quic = any(e["app_proto"] == "quic" and e.get("host") == "www.blocked.test" for e in events)
+print("     events:", len(events), sorted(kinds), "chromium (ech) tls reset:", chromium,
+      "quic drop:", quic, "summary workers:", summary.get("workers"))
+if missing: print("     missing:", sorted(missing))
+if bad: print("     names that are not blocked:", bad)
+sys.exit(1 if missing or bad or not chromium or not quic or summary.get("workers") != 2 else 0)
 EOF
 }
-check "events name only blocked names, for TLS, HTTP and DNS; two workers ran" events_ok
+check "events name only blocked names, for TLS (curl, Chromium), HTTP, DNS, QUIC; two workers" \
+  events_ok
 
 echo "$fails check(s) failed"
 [ "$fails" -eq 0 ]

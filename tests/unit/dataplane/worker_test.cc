@@ -16,6 +16,7 @@
 
 #include "dataplane/io/eal.h"
 #include "dataplane/io/mbuf_time.h"
+#include "dataplane/io/ports.h"
 #include "dataplane/pipeline/worker.h"
 #include "tests/unit/inspect/hello_builder.h"
 #include "tests/unit/inspect/quic_builder.h"
@@ -644,6 +645,28 @@ TEST_F(WorkerTest, EchBlockPolicyBlocksEveryEchHello) {
       send(tcpFrame(c2, kServer, 1001, 5001, kTcpPsh | kTcpAck, clientHello("public.example"))),
       1u);
   EXPECT_TRUE(events().empty());
+}
+
+}  // namespace
+}  // namespace cordon
+
+namespace cordon {
+namespace {
+
+TEST(PortsTest, PciAddressesAndVdevSpecs) {
+  EXPECT_TRUE(isPciAddress("0000:3b:00.0"));
+  EXPECT_TRUE(isPciAddress("3b:00.1"));
+  EXPECT_TRUE(isPciAddress("ABCD:ff:1f.7"));
+  EXPECT_FALSE(isPciAddress("0000:3b:00.8"));
+  EXPECT_FALSE(isPciAddress("0000:3b:0.0"));
+  EXPECT_FALSE(isPciAddress("net_pcap0,rx_pcap=a.pcap"));
+  EXPECT_FALSE(isPciAddress("0000-3b:00.0"));
+  EXPECT_FALSE(isPciAddress(""));
+  const auto args = portEalArgs({{"a", "0000:3b:00.0", false}, {"b", "net_null0", false}});
+  EXPECT_EQ(args, (std::vector<std::string>{"-a", "0000:3b:00.0", "--vdev", "net_null0"}));
+  EXPECT_EQ(portEalArgs({{"a", "net_null0", false}}).back(), "--no-pci");
+  EXPECT_TRUE(lcoreEalArgs({"-l", "0-3"}, 3).empty());
+  EXPECT_FALSE(lcoreEalArgs({}, 1).empty());
 }
 
 }  // namespace

@@ -1,0 +1,132 @@
+// rules[] entries with `url` (feeds) and the top-level `feeds:` section of the config.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "control/config.h"
+#include "control/feed/scheduler.h"
+
+namespace cordon {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FeedConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cordon-feed-config.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  Config load(const std::string& yaml) {
+    const std::string p = dir_ + "/cordon.yaml";
+    std::ofstream(p) << yaml;
+    return loadConfig(p);
+  }
+  // The ConfigError text of loading `yaml` ("" when it loads).
+  std::string error(const std::string& yaml) {
+    try {
+      load(yaml);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  }
+  std::string dir_;
+};
+
+TEST_F(FeedConfigTest, FeedEntryWithDefaults) {
+  const Config c = load(
+      "rules:\n"
+      "  - {name: court, path: court.list}\n"
+      "  - {url: \"https://feed.example/registry.jsonl\", format: feed}\n");
+  ASSERT_EQ(c.rules.size(), 2u);
+  ASSERT_EQ(c.feeds.size(), 1u);
+  EXPECT_EQ(c.feeds_cache_dir, "/var/lib/cordon/feeds");
+  EXPECT_EQ(c.rules[1].name, "registry");
+  EXPECT_EQ(c.rules[1].path, "/var/lib/cordon/feeds/registry.data");
+  EXPECT_EQ(c.rules[1].format, rules::ListFormat::kFeed);
+  const FeedConfig& f = c.feeds[0];
+  EXPECT_EQ(f.list, "registry");
+  EXPECT_EQ(f.url, "https://feed.example/registry.jsonl");
+  EXPECT_EQ(f.refresh_s, 300u);
+  EXPECT_EQ(f.timeout_s, 60u);
+  EXPECT_EQ(f.max_bytes, uint64_t{256} << 20);
+  EXPECT_EQ(f.pubkey, "");
+  EXPECT_EQ(f.signature, "");
+}
+
+TEST_F(FeedConfigTest, FeedEntryWithEveryKey) {
+  const Config c = load(
+      "feeds: {cache_dir: cache}\n"
+      "rules:\n"
+      "  - {name: registry, url: \"https://feed.example/r.jsonl\", format: feed, refresh: 5m,\n"
+      "     pubkey: keys/feed.pub, signature: \"https://sig.example/r.sig\", max_bytes: 64M,\n"
+      "     timeout: 1h, action: monitor}\n");
+  const FeedConfig& f = c.feeds.at(0);
+  EXPECT_EQ(c.feeds_cache_dir, dir_ + "/cache");
+  EXPECT_EQ(c.rules[0].path, dir_ + "/cache/registry.data");
+  EXPECT_EQ(c.rules[0].action, rules::ListAction::kMonitor);
+  EXPECT_EQ(f.refresh_s, 300u);
+  EXPECT_EQ(f.timeout_s, 3600u);
+  EXPECT_EQ(f.max_bytes, uint64_t{64} << 20);
+  EXPECT_EQ(f.pubkey, dir_ + "/keys/feed.pub");
+  EXPECT_EQ(f.signature, "https://sig.example/r.sig");
+
+  const auto sources = feed::feedSourcesFromConfig(c);
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(sources[0].dataPath(), c.rules[0].path);
+  EXPECT_EQ(sources[0].signatureUrl(), "https://sig.example/r.sig");
+  EXPECT_TRUE(static_cast<bool>(sources[0].validate));
+}
+
+TEST_F(FeedConfigTest, SignatureDefaultsToUrlDotSig) {
+  const Config c = load(
+      "rules:\n  - {name: r, url: \"file:///srv/r.list\", pubkey: /etc/cordon/feed.pub, "
+      "refresh: 1h}\n");
+  EXPECT_EQ(c.feeds.at(0).signature, "file:///srv/r.list.sig");
+  EXPECT_EQ(c.feeds.at(0).refresh_s, 3600u);
+}
+
+TEST_F(FeedConfigTest, Errors) {
+  struct Case {
+    std::string yaml, want;
+  };
+  const Case cases[] = {
+      {"rules:\n  - {name: a, path: a.list, url: \"http://x/a\"}\n",
+       "cordon.yaml:2: a rule list needs exactly one of 'path' or 'url'"},
+      {"rules:\n  - {name: a}\n", "cordon.yaml:2: a rule list needs 'path' (a file) or 'url'"},
+      {"rules:\n  - {name: a, url: \"ftp://x/a\"}\n",
+       "cordon.yaml:2: rules[].url must be a file:///, http:// or https:// URL, not 'ftp://x/a'"},
+      {"rules:\n  - {name: a, url: \"http://x/a\", refresh: soon}\n",
+       "cordon.yaml:2: rules[].refresh must be a duration like 300s"},
+      {"rules:\n  - {name: a, url: \"http://x/a\", refresh: 0s}\n",
+       "rules[].refresh must be a duration"},
+      {"rules:\n  - {name: a, url: \"http://x/a\", timeout: 2h}\n",
+       "rules[].timeout must be a duration like 300s, 5m, 1h or 1d, between 1 and 3600 seconds"},
+      {"rules:\n  - {name: a, url: \"http://x/a\", max_bytes: lots}\n",
+       "cordon.yaml:2: rules[].max_bytes must be a byte count"},
+      {"rules:\n  - {name: a, url: \"http://x/a\", signature: \"http://x/a.sig\"}\n",
+       "cordon.yaml:2: rules[].signature needs rules[].pubkey"},
+      {"rules:\n  - {name: a, path: a.list, refresh: 5m}\n",
+       "cordon.yaml:2: rules[].refresh applies only to a feed ('url')"},
+      {"rules:\n  - {name: \"../etc\", url: \"http://x/a\"}\n",
+       "cordon.yaml:2: feed name '../etc' must be 1-128 letters"},
+      {"rules:\n  - {url: \"http://x/\"}\n", "feed name '' must be"},
+      {"rules:\n  - {name: a, url: \"http://x/a\", mirror: yes}\n",
+       "cordon.yaml:2: unknown key 'rules[].mirror'"},
+      {"feeds: {cache: /tmp}\n", "cordon.yaml:1: unknown key 'feeds.cache'"},
+      {"rules:\n  - {name: a, url: \"http://x/a\"}\n  - {name: a, url: \"http://x/b\"}\n",
+       "duplicate list name 'a'"},
+  };
+  for (const Case& c : cases) {
+    const std::string e = error(c.yaml);
+    EXPECT_NE(e.find(c.want), std::string::npos) << c.yaml << " gave: " << e;
+  }
+}
+
+}  // namespace
+}  // namespace cordon

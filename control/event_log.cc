@@ -40,6 +40,8 @@ const char* eventActionName(EventAction a) {
       return "pass";
     case EventAction::kPage:
       return "page";
+    case EventAction::kNodata:
+      return "nodata";
   }
   return "?";
 }

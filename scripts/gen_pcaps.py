@@ -596,6 +596,66 @@ must copy (RD=0), with QR=1 and RA=1. The allowed query passes unchanged."""
 
 
 @case
+def dns_rpz_policies():
+    zone = """; an RPZ zone (draft-vixie-dnsop-dns-rpz section 3), as BIND or Unbound load it
+$ORIGIN rpz.cordon.test.
+$TTL 300
+@ IN SOA localhost. hostmaster.localhost. 1 3600 600 86400 300
+@ IN NS localhost.
+nx.example CNAME .
+nodata.example CNAME *.
+drop.example CNAME rpz-drop.
+sink.example A 192.0.2.99
+sink.example AAAA 2001:db8::99
+pass.nx.example CNAME rpz-passthru.
+*.wild.example CNAME .
+"""
+    c = Case("dns_rpz_policies", "An RPZ zone as the rule list: each QNAME trigger's policy "
+             "decides the answer (NXDOMAIN, NODATA, drop, local data), passthru is an exception.",
+             rules=zone)
+    p = Path2(CLIENT, RESOLVER)
+    q = dns_query(0x5A01, "nx.example")
+    i = c.drop(udp(p, 57001, 53, q))
+    c.dns(i, q, rcode=3)
+    c.event(**dns_event(CLIENT, 57001, RESOLVER, "nx.example", "=nx.example"))
+    q = dns_query(0x5A02, "nodata.example", "AAAA")
+    i = c.drop(udp(p, 57002, 53, q))
+    c.dns(i, q, rcode=0)
+    c.event(**dns_event(CLIENT, 57002, RESOLVER, "nodata.example", "=nodata.example",
+                        action="nodata"))
+    q = dns_query(0x5A03, "drop.example")
+    c.drop(udp(p, 57003, 53, q))
+    c.event(**dns_event(CLIENT, 57003, RESOLVER, "drop.example", "=drop.example", action="drop"))
+    for k, (qt, ans) in enumerate([("A", [{"type": "A", "addr": "192.0.2.99", "ttl": 60}]),
+                                   ("AAAA", [{"type": "AAAA", "addr": "2001:db8::99",
+                                              "ttl": 60}]),
+                                   ("TXT", [])]):
+        q = dns_query(0x5A10 + k, "sink.example", qt)
+        i = c.drop(udp(p, 57010 + k, 53, q))
+        c.dns(i, q, rcode=0, answers=ans)
+        c.event(**dns_event(CLIENT, 57010 + k, RESOLVER, "sink.example", "=sink.example",
+                            action="sinkhole", event_type="redirect"))
+    c.fwd(udp(p, 57020, 53, dns_query(0x5A20, "pass.nx.example")))
+    q = dns_query(0x5A21, "a.wild.example")
+    i = c.drop(udp(p, 57021, 53, q))
+    c.dns(i, q, rcode=3)
+    c.event(**dns_event(CLIENT, 57021, RESOLVER, "a.wild.example", "*.wild.example"))
+    c.fwd(udp(p, 57022, 53, dns_query(0x5A22, "wild.example")))
+    c.why = """
+The list is an RPZ zone file (format detected from its content). Triggers are QNAMEs
+relative to the zone origin, so `nx.example.rpz.cordon.test.` triggers on `nx.example`
+(draft-vixie-dnsop-dns-rpz section 4.1). The policy comes from the record (section 4.2):
+`CNAME .` answers NXDOMAIN (RCODE 3); `CNAME *.` answers NODATA: NOERROR without records
+(RFC 2308 section 2.2), event action `nodata`; `CNAME rpz-drop.` drops the query with no
+answer; A/AAAA local data answer A and AAAA queries with that address (TTL from the config's
+default, 60) and other types with NODATA, as a sinkhole; `CNAME rpz-passthru.` is an
+exception, so `pass.nx.example` passes; the wildcard owner `*.wild.example` matches names
+below `wild.example` but not the name itself (section 4.1). Answers echo the id and question,
+QR=1, RD copied, RA=1."""
+    return c
+
+
+@case
 def dns_tcp_split():
     c = Case("dns_tcp_split", "DNS over TCP (RFC 7766): an allowed query, then on the same "
              "connection a blocked query whose 2-byte length prefix and message are split over "

@@ -20,7 +20,8 @@ enum class EventAction : uint8_t {
   kSinkhole,
   kRefused,
   kPass,
-  kPage
+  kPage,    // HTTP: a 403 notice page (extends the contract's list)
+  kNodata,  // DNS: NOERROR without records (RPZ "CNAME *."; extends the contract's list)
 };
 enum class AppProto : uint8_t { kDns, kTls, kQuic, kHttp, kIp };
 

@@ -13,6 +13,49 @@
 namespace cordon {
 namespace {
 
+// The DNS answer for a blocked query: the rule's own policy where its list format gives one
+// (RPZ, hosts files, feeds), else the configured dns action. False: drop without answering.
+bool planDnsAnswer(const ActionsConfig& a, const rules::Match& m, uint16_t qtype,
+                   DnsAnswerSpec* spec, EventAction* act) {
+  *act = EventAction::kNxdomain;
+  switch (m.policy()) {
+    case rules::RuleAction::kDrop:
+      *act = EventAction::kDrop;
+      return false;
+    case rules::RuleAction::kNxdomain:
+      spec->rcode = 3;
+      return true;
+    case rules::RuleAction::kNodata:  // RFC 2308 section 2.2: NOERROR, no answer
+      spec->rcode = 0;
+      *act = EventAction::kNodata;
+      return true;
+    case rules::RuleAction::kSinkhole: {
+      spec->rcode = 0;
+      spec->ttl = a.dns_ttl;
+      const IpAddr* addr = qtype == 28 ? m.rule->sinkholeAaaa() : m.rule->sinkholeA();
+      if (addr) spec->answer = *addr;  // other qtypes (or no address of that family): NODATA
+      *act = EventAction::kSinkhole;
+      return true;
+    }
+    case rules::RuleAction::kDefault:
+      break;
+  }
+  if (a.dns == DnsAction::kDrop) {
+    *act = EventAction::kDrop;
+    return false;
+  }
+  if (a.dns == DnsAction::kRefused) {
+    spec->rcode = 5;
+    *act = EventAction::kRefused;
+  } else if (a.dns == DnsAction::kSinkhole) {
+    spec->rcode = 0;
+    spec->ttl = a.dns_ttl;
+    spec->answer = qtype == 28 ? a.sinkhole_aaaa : a.sinkhole_a;
+    *act = EventAction::kSinkhole;
+  }
+  return true;
+}
+
 constexpr uint16_t kDnsPort = 53;
 // Plaintext scratch for one QUIC datagram: the largest UDP payload over IPv4 (65535 - 8 - 20)
 // fits, so no Initial is skipped for size.
@@ -643,6 +686,11 @@ Worker::Verdict Worker::applyTcpBlock(Ctx& c, Flow* f, const Decision& d) {
   const ActionsConfig& a = opt_.actions;
   const PacketInfo& p = c.p;
   const uint32_t client_next = p.seq + p.payload_len;
+  if (d.match.policy() == rules::RuleAction::kDrop) {
+    // The rule says drop (RPZ rpz-drop, a feed's "drop"): no reset, no answer.
+    emit(c, EventType::kBlock, EventAction::kDrop, d, true);
+    return Verdict::kDrop;
+  }
   switch (d.app) {
     case AppProto::kHttp:
       if (a.http == HttpAction::kRedirect || a.http == HttpAction::kPage) {
@@ -667,20 +715,11 @@ Worker::Verdict Worker::applyTcpBlock(Ctx& c, Flow* f, const Decision& d) {
       }
       break;
     case AppProto::kDns: {
-      if (a.dns == DnsAction::kDrop) {
+      DnsAnswerSpec spec;
+      EventAction act;
+      if (!planDnsAnswer(a, d.match, d.dns_qtype, &spec, &act)) {
         emit(c, EventType::kBlock, EventAction::kDrop, d, true);
         break;
-      }
-      DnsAnswerSpec spec;
-      EventAction act = EventAction::kNxdomain;
-      if (a.dns == DnsAction::kRefused) {
-        spec.rcode = 5;
-        act = EventAction::kRefused;
-      } else if (a.dns == DnsAction::kSinkhole) {
-        spec.rcode = 0;
-        spec.ttl = a.dns_ttl;
-        spec.answer = d.dns_qtype == 28 ? a.sinkhole_aaaa : a.sinkhole_a;
-        act = EventAction::kSinkhole;
       }
       inject(c, Toward::kClient, [&](std::span<uint8_t> out) {
         uint8_t msg[2 + 1024];
@@ -712,21 +751,11 @@ Worker::Verdict Worker::applyTcpBlock(Ctx& c, Flow* f, const Decision& d) {
 
 Worker::Verdict Worker::applyDnsUdpBlock(Ctx& c, const Decision& d) {
   counters_.inc(Counter::blocked_flows);
-  const ActionsConfig& a = opt_.actions;
-  if (a.dns == DnsAction::kDrop) {
+  DnsAnswerSpec spec;
+  EventAction act;
+  if (!planDnsAnswer(opt_.actions, d.match, d.dns_qtype, &spec, &act)) {
     emit(c, EventType::kBlock, EventAction::kDrop, d, true);
     return Verdict::kDrop;
-  }
-  DnsAnswerSpec spec;
-  EventAction act = EventAction::kNxdomain;
-  if (a.dns == DnsAction::kRefused) {
-    spec.rcode = 5;
-    act = EventAction::kRefused;
-  } else if (a.dns == DnsAction::kSinkhole) {
-    spec.rcode = 0;
-    spec.ttl = a.dns_ttl;
-    spec.answer = d.dns_qtype == 28 ? a.sinkhole_aaaa : a.sinkhole_a;
-    act = EventAction::kSinkhole;
   }
   inject(c, Toward::kClient, [&](std::span<uint8_t> out) {
     uint8_t msg[1024];

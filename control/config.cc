@@ -97,7 +97,8 @@ void loadCsvOptions(const std::string& file, const YAML::Node& n, rules::CsvOpti
   }
   if (n["header"]) {
     const std::string v = str(file, n["header"], "rules[].csv.header");
-    if (v != "true" && v != "false") fail(file, n["header"], "rules[].csv.header must be true or false");
+    if (v != "true" && v != "false")
+      fail(file, n["header"], "rules[].csv.header must be true or false");
     csv->header = v == "true";
   }
   if (n["columns"]) {
@@ -262,13 +263,15 @@ void loadRules(const std::string& file, const YAML::Node& rs, Config* c) {
     if (r["format"]) {
       const std::string f = str(file, r["format"], "rules[].format");
       if (!rules::parseFormatName(f, &ls.format)) {
-        fail(file, r["format"],
-             "rules[].format must be auto, list, hosts, rpz, adguard, csv or feed, not '" + f + "'");
+        fail(
+            file, r["format"],
+            "rules[].format must be auto, list, hosts, rpz, adguard, csv or feed, not '" + f + "'");
       }
     }
     if (r["strict"]) {
       const std::string v = str(file, r["strict"], "rules[].strict");
-      if (v != "true" && v != "false") fail(file, r["strict"], "rules[].strict must be true or false");
+      if (v != "true" && v != "false")
+        fail(file, r["strict"], "rules[].strict must be true or false");
       ls.strict = v == "true";
     }
     if (r["csv"]) loadCsvOptions(file, r["csv"], &ls.csv);

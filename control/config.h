@@ -28,8 +28,8 @@ struct PortConfig {
 // evidence: {dir, key, checkpoint_every, checkpoint_seconds, packets, fsync}: the ledger of
 // control/evidence/ (FORMAT.md there). Disabled when `dir` is empty.
 struct EvidenceConfig {
-  std::string dir;                   // ledger directory (created if missing)
-  std::string key;                   // Ed25519 private key, PEM (openssl genpkey -algorithm ed25519)
+  std::string dir;  // ledger directory (created if missing)
+  std::string key;  // Ed25519 private key, PEM (openssl genpkey -algorithm ed25519)
   uint64_t checkpoint_every = 1000;  // signed checkpoint every N records (0: off)
   uint32_t checkpoint_seconds = 60;  // ... or every T seconds with records pending (0: off)
   bool packets = false;              // keep the triggering packets in pcap files
@@ -41,13 +41,13 @@ struct EvidenceConfig {
 // http://, https://), checks and keeps in feeds.cache_dir. The list's ListSource::path is
 // the last good copy, feeds.cache_dir/<name>.data (control/feed/FEEDS.md).
 struct FeedConfig {
-  std::string list;                  // the rules[] entry's name (also the cache file name)
+  std::string list;  // the rules[] entry's name (also the cache file name)
   std::string url;
-  uint32_t refresh_s = 300;          // refresh: "300s", "5m", "1h", "1d" or plain seconds
-  std::string pubkey;                // Ed25519 public key, PEM; "" = signatures not checked
-  std::string signature;             // detached signature URL; default url + ".sig"
+  uint32_t refresh_s = 300;                  // refresh: "300s", "5m", "1h", "1d" or plain seconds
+  std::string pubkey;                        // Ed25519 public key, PEM; "" = signatures not checked
+  std::string signature;                     // detached signature URL; default url + ".sig"
   uint64_t max_bytes = uint64_t{256} << 20;  // larger bodies are aborted
-  uint32_t timeout_s = 60;           // whole transfer
+  uint32_t timeout_s = 60;                   // whole transfer
 };
 
 struct Config {
@@ -57,7 +57,7 @@ struct Config {
   std::vector<std::string> eal_args;
   std::vector<PortConfig> ports;
   std::vector<rules::ListSource> rules;
-  std::vector<FeedConfig> feeds;     // one per rules[] entry with a `url`
+  std::vector<FeedConfig> feeds;                          // one per rules[] entry with a `url`
   std::string feeds_cache_dir = "/var/lib/cordon/feeds";  // feeds: {cache_dir: ...}
   ActionsConfig actions;
   std::string control_socket = "/run/cordon/cordon.sock";

@@ -156,9 +156,9 @@ bool ControlServer::listenMetrics(const std::string& addr, std::string* err) {
   sockaddr_storage bound{};
   socklen_t blen = sizeof bound;
   ::getsockname(metrics_fd_, reinterpret_cast<sockaddr*>(&bound), &blen);
-  metrics_port_ = ntohs(bound.ss_family == AF_INET
-                            ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
-                            : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  metrics_port_ =
+      ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                       : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
   return true;
 }
 
@@ -297,8 +297,7 @@ void ControlServer::poll() {
 
 void ControlServer::flushFollower(Follower& f, bool* gone) {
   while (!f.pending.empty()) {
-    const ssize_t n =
-        ::send(f.fd, f.pending.data(), f.pending.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n = ::send(f.fd, f.pending.data(), f.pending.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       f.pending.erase(0, static_cast<size_t>(n));
       continue;

@@ -94,13 +94,13 @@ std::string Telemetry::statsJson(const TelemetryInput& in) const {
     }
     return s + "}";
   };
-  std::string s = "{\"uptime_s\":" + num(uptime()) + ",\"total\":" + counters(total(in)) +
-                  ",\"workers\":[";
+  std::string s =
+      "{\"uptime_s\":" + num(uptime()) + ",\"total\":" + counters(total(in)) + ",\"workers\":[";
   for (size_t i = 0; i < in.workers.size(); ++i) {
     if (i) s += ",";
-    s += "{\"worker\":" + std::to_string(i) + ",\"flows\":" +
-         std::to_string(i < in.flows.size() ? in.flows[i] : 0) + ",\"busy_ratio\":" +
-         num(i < in.busy_ratio.size() ? in.busy_ratio[i] : 0) +
+    s += "{\"worker\":" + std::to_string(i) +
+         ",\"flows\":" + std::to_string(i < in.flows.size() ? in.flows[i] : 0) +
+         ",\"busy_ratio\":" + num(i < in.busy_ratio.size() ? in.busy_ratio[i] : 0) +
          ",\"counters\":" + counters(in.workers[i]) + "}";
   }
   s += "],\"ports\":[";
@@ -108,12 +108,14 @@ std::string Telemetry::statsJson(const TelemetryInput& in) const {
     const PortReport& p = in.ports[i];
     if (i) s += ",";
     s += "{\"name\":" + q(p.name) + ",\"rss\":" + (p.rss ? "true" : "false") +
-         ",\"rx_queues\":" + std::to_string(p.rx_queues) + ",\"tx_queues\":" +
-         std::to_string(p.tx_queues) + ",\"rx_packets\":" + std::to_string(p.ipackets) +
-         ",\"tx_packets\":" + std::to_string(p.opackets) + ",\"rx_bytes\":" +
-         std::to_string(p.ibytes) + ",\"tx_bytes\":" + std::to_string(p.obytes) +
-         ",\"rx_missed\":" + std::to_string(p.imissed) + ",\"rx_errors\":" +
-         std::to_string(p.ierrors) + ",\"tx_errors\":" + std::to_string(p.oerrors) + "}";
+         ",\"rx_queues\":" + std::to_string(p.rx_queues) +
+         ",\"tx_queues\":" + std::to_string(p.tx_queues) +
+         ",\"rx_packets\":" + std::to_string(p.ipackets) +
+         ",\"tx_packets\":" + std::to_string(p.opackets) +
+         ",\"rx_bytes\":" + std::to_string(p.ibytes) + ",\"tx_bytes\":" + std::to_string(p.obytes) +
+         ",\"rx_missed\":" + std::to_string(p.imissed) +
+         ",\"rx_errors\":" + std::to_string(p.ierrors) +
+         ",\"tx_errors\":" + std::to_string(p.oerrors) + "}";
   }
   s += "],\"events\":{\"written\":" + std::to_string(in.events_written) +
        ",\"lost\":" + std::to_string(in.events_lost) + "}}";
@@ -177,8 +179,8 @@ std::string Telemetry::prometheus(const TelemetryInput& in) const {
        "Enforcement events by application protocol, event type and list.");
   for (const auto& [k, n] : blocks_) {
     s += "cordon_enforcements_total{app_proto=\"" + label(std::get<0>(k)) + "\",event_type=\"" +
-         label(std::get<1>(k)) + "\",list=\"" + label(std::get<2>(k)) + "\"} " +
-         std::to_string(n) + "\n";
+         label(std::get<1>(k)) + "\",list=\"" + label(std::get<2>(k)) + "\"} " + std::to_string(n) +
+         "\n";
   }
   head("cordon_events_lost_total", "counter", "Events dropped because a ring was full.");
   s += "cordon_events_lost_total " + std::to_string(in.events_lost) + "\n";
@@ -191,8 +193,8 @@ std::string Telemetry::prometheus(const TelemetryInput& in) const {
   s += "cordon_flow_table_capacity " + std::to_string(in.flow_capacity) + "\n";
   head("cordon_worker_busy_ratio", "gauge", "Share of time a worker spent on packets.");
   for (size_t w = 0; w < in.busy_ratio.size(); ++w) {
-    s += "cordon_worker_busy_ratio{worker=\"" + std::to_string(w) + "\"} " +
-         num(in.busy_ratio[w]) + "\n";
+    s += "cordon_worker_busy_ratio{worker=\"" + std::to_string(w) + "\"} " + num(in.busy_ratio[w]) +
+         "\n";
   }
   head("cordon_worker_busy_seconds_total", "counter",
        "Seconds a worker spent on packets; rate() gives its current busy ratio.");

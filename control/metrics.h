@@ -20,19 +20,19 @@ namespace cordon {
 
 // Everything one report needs, gathered by the caller at the time of the request.
 struct TelemetryInput {
-  std::vector<Counters> workers;        // per worker
-  std::vector<uint32_t> flows;          // active flows per worker
-  std::vector<double> busy_ratio;       // per worker, since start
-  std::vector<double> busy_seconds;     // per worker, since start (counter)
-  uint32_t flow_capacity = 0;           // per worker
+  std::vector<Counters> workers;     // per worker
+  std::vector<uint32_t> flows;       // active flows per worker
+  std::vector<double> busy_ratio;    // per worker, since start
+  std::vector<double> busy_seconds;  // per worker, since start (counter)
+  uint32_t flow_capacity = 0;        // per worker
   std::vector<PortReport> ports;
   ReloadResult reload;
   std::vector<std::pair<std::string, std::string>> lists;  // name, source (from the config)
   uint64_t events_written = 0;
   uint64_t events_lost = 0;
   std::string mode;
-  std::string feeds_json = "[]";    // FeedScheduler::statusJson()
-  std::string feeds_prometheus;     // FeedScheduler::prometheus()
+  std::string feeds_json = "[]";  // FeedScheduler::statusJson()
+  std::string feeds_prometheus;   // FeedScheduler::prometheus()
   uint64_t evidence_records = 0;
   uint64_t evidence_failures = 0;
   uint64_t follower_lines_lost = 0;  // "events --follow" clients too slow to keep up

@@ -22,11 +22,11 @@ struct ReloadResult {
   uint64_t attempts = 0;
   uint64_t failures = 0;
   bool last_ok = true;
-  std::string last_error;       // "file:line: reason" lines, when the last one failed
-  double last_compile_s = 0;    // trigger to compiled
-  double last_publish_s = 0;    // swap + grace period
-  uint64_t version = 0;         // published rule version
-  size_t rules = 0;             // rules in the published set
+  std::string last_error;     // "file:line: reason" lines, when the last one failed
+  double last_compile_s = 0;  // trigger to compiled
+  double last_publish_s = 0;  // swap + grace period
+  uint64_t version = 0;       // published rule version
+  size_t rules = 0;           // rules in the published set
   std::chrono::system_clock::time_point last_time{};
 };
 
@@ -36,7 +36,9 @@ class Reloader {
   // in worker rings point at them and must be written first.
   Reloader(std::vector<rules::ListSource> lists, unsigned workers, RuleSlot* slot,
            std::function<void()> drain_events)
-      : lists_(std::move(lists)), workers_(workers), slot_(slot),
+      : lists_(std::move(lists)),
+        workers_(workers),
+        slot_(slot),
         drain_events_(std::move(drain_events)) {}
   ~Reloader();
 

@@ -656,6 +656,31 @@ QR=1, RD copied, RA=1."""
 
 
 @case
+def dns_odd_labels():
+    c = Case("dns_odd_labels", "Names whose first label holds bytes no host name may hold (DNS "
+             "tunnel style) are judged by their parent domain's suffix rules.",
+             rules="tunnel.example\n=exact.example\n")
+    p = Path2(CLIENT, RESOLVER)
+    for k, label in enumerate(["a+b/c=\x01", "nul\x00byte", "sp ace"]):
+        q = dns_query(0x6B00 + k, label + ".tunnel.example", "TXT")
+        i = c.drop(udp(p, 58000 + k, 53, q))
+        c.dns(i, q, rcode=3)
+        ev = dns_event(CLIENT, 58000 + k, RESOLVER, "", "tunnel.example")
+        del ev["host"]  # the presentation of odd bytes is cordon's choice, not the contract's
+        c.event(**ev)
+    c.fwd(udp(p, 58010, 53, dns_query(0x6B10, "x y.exact.example", "TXT")))
+    c.fwd(udp(p, 58011, 53, dns_query(0x6B11, "clean.other.example", "TXT")))
+    c.why = """
+A DNS label may hold any octet (RFC 2181 section 11); tunnels and exfiltration tools put
+base32/64, '=' padding, spaces or binary there. Such a name can never equal a host-name rule,
+but it is still a subdomain of its parent: `tunnel.example` (the name and every subdomain,
+ARCHITECTURE.md) covers it, so each query is answered NXDOMAIN (RCODE 3) with the id and
+question echoed. `=exact.example` names exactly one name, so `x y.exact.example` passes, as
+does an unrelated clean name."""
+    return c
+
+
+@case
 def dns_tcp_split():
     c = Case("dns_tcp_split", "DNS over TCP (RFC 7766): an allowed query, then on the same "
              "connection a blocked query whose 2-byte length prefix and message are split over "

@@ -90,8 +90,8 @@ void printStatus(const json& j) {
             << j["mode"].get<std::string>() << " mode, " << j["workers"] << " worker(s)\n"
             << "rules: version " << snap["version"] << ", " << snap["rules"] << " rules\n";
   for (const auto& l : j["lists"]) {
-    std::cout << "  list " << l["name"].get<std::string>() << ": "
-              << l["source"].get<std::string>() << "\n";
+    std::cout << "  list " << l["name"].get<std::string>() << ": " << l["source"].get<std::string>()
+              << "\n";
   }
   std::cout << "reloads: " << r["attempts"] << " (" << r["failures"] << " rejected)";
   if (r["attempts"].get<uint64_t>() > 0) {
@@ -118,8 +118,7 @@ void printStats(const json& j) {
   for (const auto& p : j["ports"]) {
     std::cout << "  " << p["name"].get<std::string>() << ": rx " << p["rx_packets"] << " pkts "
               << p["rx_bytes"] << " B, tx " << p["tx_packets"] << " pkts " << p["tx_bytes"]
-              << " B, missed " << p["rx_missed"] << (p["rss"].get<bool>() ? ", rss" : "")
-              << "\n";
+              << " B, missed " << p["rx_missed"] << (p["rss"].get<bool>() ? ", rss" : "") << "\n";
   }
   std::cout << "events: " << j["events"]["written"] << " written, " << j["events"]["lost"]
             << " lost\n";
@@ -151,10 +150,11 @@ int top(const std::string& path, int iterations) {
     const double dt = std::chrono::duration<double>(now - last_t).count();
     last_t = now;
     std::ostringstream o;
-    o << "\x1b[H\x1b[2J" << "cordon top  (up " << duration(j["uptime_s"].get<double>())
-      << ")\n\n";
+    o << "\x1b[H\x1b[2J"
+      << "cordon top  (up " << duration(j["uptime_s"].get<double>()) << ")\n\n";
     o << std::left << std::setw(14) << "port" << std::setw(14) << "rx pps" << std::setw(14)
-      << "tx pps" << "missed\n";
+      << "tx pps"
+      << "missed\n";
     for (const auto& p : j["ports"]) {
       const std::string name = p["name"].get<std::string>();
       const uint64_t rx = p["rx_packets"], tx = p["tx_packets"];
@@ -166,10 +166,10 @@ int top(const std::string& path, int iterations) {
         << static_cast<uint64_t>(txr) << p["rx_missed"] << "\n";
     }
     const uint64_t blocks = j["total"].value("blocked_flows", uint64_t{0});
-    o << "\nblocked flows: " << blocks << "  (" << (i ? (blocks - last_blocks) / dt : 0)
-      << "/s)\n";
+    o << "\nblocked flows: " << blocks << "  (" << (i ? (blocks - last_blocks) / dt : 0) << "/s)\n";
     last_blocks = blocks;
-    o << "\n" << std::setw(8) << "worker" << std::setw(10) << "busy" << std::setw(10) << "flows"
+    o << "\n"
+      << std::setw(8) << "worker" << std::setw(10) << "busy" << std::setw(10) << "flows"
       << "packets\n";
     for (const auto& w : j["workers"]) {
       o << std::setw(8) << w["worker"].get<int>() << std::setw(10)

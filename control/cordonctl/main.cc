@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "control/config.h"
-#include "control/evidence/cli.h"
 #include "control/cordonctl/daemon_commands.h"
+#include "control/evidence/cli.h"
 #include "rules/compiler.h"
 #include "rules/formats.h"
 #include "rules/list_parser.h"
@@ -59,7 +59,8 @@ constexpr const char* kCheckUsage =
     "\n"
     "Matches one query against the rule lists (or a compiled snapshot) and prints the\n"
     "deciding rule, its list, id, reference, source file:line and the action, then every\n"
-    "other rule that matches and why it lost (precedence: rules/PRECEDENCE.md). NAME is a host name as a DNS query or TLS SNI would\n"
+    "other rule that matches and why it lost (precedence: rules/PRECEDENCE.md). NAME is a host "
+    "name as a DNS query or TLS SNI would\n"
     "carry it (case, a trailing dot, a :port and IDN U-labels are normalised); a URL\n"
     "(http://host/path?query or https://...) is matched as an HTTP request; an IP address is\n"
     "matched against IP/CIDR rules.\n"
@@ -202,8 +203,7 @@ int runCheck(const std::vector<std::string>& args) {
       "a snapshot written by 'cordonctl compile -o' instead of lists")(
       "format,f", po::value(&format)->value_name("FORMAT"),
       "format of the --rules lists (default: detected)")(
-      "at", po::value(&at)->value_name("TIME"),
-      "evaluate validity windows at TIME instead of now");
+      "at", po::value(&at)->value_name("TIME"), "evaluate validity windows at TIME instead of now");
   po::options_description hidden;
   hidden.add_options()("query", po::value(&positional));
   po::options_description all;

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -18,9 +18,9 @@
 
 #include "control/config.h"
 #include "control/control_server.h"
+#include "control/event_log.h"
 #include "control/evidence/sink.h"
 #include "control/feed/scheduler.h"
-#include "control/event_log.h"
 #include "control/metrics.h"
 #include "control/reloader.h"
 #include "control/summary.h"
@@ -83,7 +83,8 @@ bool checkRuntimeSettings(const Config& cfg, bool live, std::string* err) {
     if (dir.empty()) dir = ".";
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec) || ::access(dir.c_str(), W_OK) != 0) {
-      *err = where + "events.path: directory " + dir.string() + " does not exist or is not "
+      *err = where + "events.path: directory " + dir.string() +
+             " does not exist or is not "
              "writable";
       return false;
     }
@@ -270,8 +271,7 @@ int main(int argc, char** argv) {
     workers[0]->setSnapshot(rs->snap.get(), rs->scratch[0].get());
     Replay r;
     ReplayStats st;
-    if (!r.open(replay_in, replay_out, &err) ||
-        !r.run(workers[0].get(), pool, drain, &st, &err)) {
+    if (!r.open(replay_in, replay_out, &err) || !r.run(workers[0].get(), pool, drain, &st, &err)) {
       rc = fail(err);
     }
     drain();
@@ -341,37 +341,40 @@ int main(int argc, char** argv) {
     std::cerr << "\n";
     auto last_flush = std::chrono::steady_clock::now();
     uint64_t seen_attempts = 0;
-    const bool ok = live.run(worker_ptrs, &slot, g_stop, [&] {
-      drain();
-      if (g_hangup.exchange(false, std::memory_order_relaxed)) {
-        reloader.request();
-        feeds.refreshAll();
-        if (!log.reopen()) std::cerr << "cordond: cannot reopen the event log; keeping it\n";
-      }
-      if (feeds.poll()) reloader.request();
-      for (const auto& m : feeds.takeMessages()) std::cerr << "cordond: " << m << "\n";
-      reloader.poll();
-      if (evidence_sink) evidence_sink->poll();
-      const ReloadResult r = reloader.result();
-      if (r.attempts != seen_attempts) {
-        seen_attempts = r.attempts;
-        if (r.last_ok) {
-          std::cerr << "cordond: rules reloaded: version " << r.version << ", " << r.rules
-                    << " rules, compiled in " << r.last_compile_s << " s, grace period "
-                    << r.last_publish_s * 1e3 << " ms\n";
-        } else {
-          std::cerr << "cordond: reload rejected, keeping rule version " << r.version << ":\n"
-                    << r.last_error;
-        }
-        if (server.reloadPending()) server.finishReload(telemetry.statusJson(gather()));
-      }
-      server.poll();
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_flush > std::chrono::milliseconds(100)) {
-        log.flush();
-        last_flush = now;
-      }
-    }, &err);
+    const bool ok = live.run(
+        worker_ptrs, &slot, g_stop,
+        [&] {
+          drain();
+          if (g_hangup.exchange(false, std::memory_order_relaxed)) {
+            reloader.request();
+            feeds.refreshAll();
+            if (!log.reopen()) std::cerr << "cordond: cannot reopen the event log; keeping it\n";
+          }
+          if (feeds.poll()) reloader.request();
+          for (const auto& m : feeds.takeMessages()) std::cerr << "cordond: " << m << "\n";
+          reloader.poll();
+          if (evidence_sink) evidence_sink->poll();
+          const ReloadResult r = reloader.result();
+          if (r.attempts != seen_attempts) {
+            seen_attempts = r.attempts;
+            if (r.last_ok) {
+              std::cerr << "cordond: rules reloaded: version " << r.version << ", " << r.rules
+                        << " rules, compiled in " << r.last_compile_s << " s, grace period "
+                        << r.last_publish_s * 1e3 << " ms\n";
+            } else {
+              std::cerr << "cordond: reload rejected, keeping rule version " << r.version << ":\n"
+                        << r.last_error;
+            }
+            if (server.reloadPending()) server.finishReload(telemetry.statusJson(gather()));
+          }
+          server.poll();
+          const auto now = std::chrono::steady_clock::now();
+          if (now - last_flush > std::chrono::milliseconds(100)) {
+            log.flush();
+            last_flush = now;
+          }
+        },
+        &err);
     control_server = nullptr;
     if (!ok) rc = fail(err);
     drain();

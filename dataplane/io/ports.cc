@@ -4,13 +4,13 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
-#include <rte_pause.h>
 #include <rte_lcore.h>
+#include <rte_pause.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <thread>
 
 #include "dataplane/io/mbuf_time.h"
@@ -39,7 +39,9 @@ uint64_t monoNs() {
                                    .count());
 }
 
-std::string deviceName(const std::string& dev) { return dev.substr(0, dev.find(',')); }
+std::string deviceName(const std::string& dev) {
+  return dev.substr(0, dev.find(','));
+}
 
 bool has(const std::vector<std::string>& args, const std::string& flag) {
   return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
@@ -186,8 +188,8 @@ bool LivePorts::start(const std::vector<PortSpec>& specs, Mode mode, unsigned wo
     } else if (!s.inject && workers_ > 1) {
       any_spread = true;
     }
-    const uint16_t txq =
-        static_cast<uint16_t>(std::max<unsigned>(1, std::min<unsigned>(workers_, info.max_tx_queues)));
+    const uint16_t txq = static_cast<uint16_t>(
+        std::max<unsigned>(1, std::min<unsigned>(workers_, info.max_tx_queues)));
     int rc = rte_eth_dev_configure(id, rxq, txq, &conf);
     for (uint16_t q = 0; rc == 0 && q < rxq; ++q) {
       rc = rte_eth_rx_queue_setup(id, q, kRxDesc, rte_eth_dev_socket_id(id), nullptr, rx_pool);
@@ -241,8 +243,8 @@ bool LivePorts::start(const std::vector<PortSpec>& specs, Mode mode, unsigned wo
     st->idx = w;
     if (any_spread && w > 0) {
       const std::string name = "cordon_spread" + std::to_string(w);
-      st->ring = rte_ring_create(name.c_str(), kSpreadRing, SOCKET_ID_ANY,
-                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
+      st->ring =
+          rte_ring_create(name.c_str(), kSpreadRing, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
       if (!st->ring) {
         *err = "cannot create the spread ring for worker " + std::to_string(w) + ": " +
                rte_strerror(rte_errno);
@@ -280,8 +282,8 @@ void LivePorts::flush(WorkerState* ws, rte_mbuf* (*out)[kTxCapacity], uint16_t* 
   out_n[port] = 0;
 }
 
-void LivePorts::forwardUninspected(WorkerState* ws, rte_mbuf* m,
-                                   rte_mbuf* (*out)[kTxCapacity], uint16_t* out_n) {
+void LivePorts::forwardUninspected(WorkerState* ws, rte_mbuf* m, rte_mbuf* (*out)[kTxCapacity],
+                                   uint16_t* out_n) {
   ws->spread_overflow.fetch_add(1, std::memory_order_relaxed);
   if (mode_ != Mode::kInline) {
     rte_pktmbuf_free(m);
@@ -341,8 +343,8 @@ void LivePorts::workerLoop(WorkerState* ws) {
       for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = burst[i];
         m->port = port;
-        const unsigned t = spreadWorker(
-            {rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)}, workers_);
+        const unsigned t =
+            spreadWorker({rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m)}, workers_);
         if (t == 0) {
           burst[own++] = m;
         } else {
@@ -371,8 +373,8 @@ void LivePorts::workerLoop(WorkerState* ws) {
       }
     }
     if (ws->ring) {
-      const unsigned n = rte_ring_sc_dequeue_burst(ws->ring, reinterpret_cast<void**>(burst),
-                                                   kBurstSize, nullptr);
+      const unsigned n =
+          rte_ring_sc_dequeue_burst(ws->ring, reinterpret_cast<void**>(burst), kBurstSize, nullptr);
       // Runs of packets from one receive port go through the pipeline together.
       for (unsigned i = 0; i < n;) {
         unsigned j = i + 1;
@@ -389,8 +391,9 @@ void LivePorts::workerLoop(WorkerState* ws) {
     if (t - last > ws->max_gap_ns.load(std::memory_order_relaxed)) {
       ws->max_gap_ns.store(t - last, std::memory_order_relaxed);
     }
-    if (any) ws->busy_ns.store(ws->busy_ns.load(std::memory_order_relaxed) + (t - last),
-                               std::memory_order_relaxed);
+    if (any)
+      ws->busy_ns.store(ws->busy_ns.load(std::memory_order_relaxed) + (t - last),
+                        std::memory_order_relaxed);
     if (!any) {
       rte_delay_us_sleep(kIdleSleepUs);
       last = monoNs();  // sleeping on purpose is not a stall
@@ -411,12 +414,13 @@ bool LivePorts::run(const std::vector<Worker*>& workers, RuleSlot* slot,
   }
   std::vector<unsigned> lcores;
   unsigned lc;
-  RTE_LCORE_FOREACH_WORKER(lc) { lcores.push_back(lc); }
+  RTE_LCORE_FOREACH_WORKER(lc) {
+    lcores.push_back(lc);
+  }
   if (lcores.size() < workers.size()) {
-    *err = std::to_string(workers.size()) + " workers need " +
-           std::to_string(workers.size() + 1) + " EAL lcores (one for control); have " +
-           std::to_string(lcores.size() + 1) + ": give dataplane.eal -l 0-" +
-           std::to_string(workers.size());
+    *err = std::to_string(workers.size()) + " workers need " + std::to_string(workers.size() + 1) +
+           " EAL lcores (one for control); have " + std::to_string(lcores.size() + 1) +
+           ": give dataplane.eal -l 0-" + std::to_string(workers.size());
     return false;
   }
   run_start_ns_.store(monoNs(), std::memory_order_relaxed);
@@ -427,8 +431,7 @@ bool LivePorts::run(const std::vector<Worker*>& workers, RuleSlot* slot,
     ws->stop = &stop;
     const int rc = rte_eal_remote_launch(lcoreMain, ws, lcores[i]);
     if (rc != 0) {
-      *err = "cannot launch worker " + std::to_string(i) + " on lcore " +
-             std::to_string(lcores[i]);
+      *err = "cannot launch worker " + std::to_string(i) + " on lcore " + std::to_string(lcores[i]);
       // Ask the ones already running to stop.
       const_cast<std::atomic<bool>&>(stop).store(true, std::memory_order_relaxed);
       rte_eal_mp_wait_lcore();
@@ -501,8 +504,8 @@ std::vector<PortReport> LivePorts::reports() const {
   for (const auto& p : ports_) {
     rte_eth_stats st{};
     (void)rte_eth_stats_get(p.id, &st);
-    v.push_back({p.name, p.id, p.rss, p.rxq, p.txq, st.ipackets, st.opackets, st.ibytes,
-                 st.obytes, st.imissed, st.ierrors, st.oerrors});
+    v.push_back({p.name, p.id, p.rss, p.rxq, p.txq, st.ipackets, st.opackets, st.ibytes, st.obytes,
+                 st.imissed, st.ierrors, st.oerrors});
   }
   return v;
 }

@@ -70,8 +70,8 @@ class LivePorts {
   // Finds, configures and starts every port (after EAL init) for `workers` workers. Inline
   // mode needs an even number of traffic ports (bridged 0-1, 2-3, ...); mirror mode at least
   // one capture port and exactly one inject port. False with *err naming the port.
-  bool start(const std::vector<PortSpec>& ports, Mode mode, unsigned workers,
-             rte_mempool* rx_pool, std::string* err);
+  bool start(const std::vector<PortSpec>& ports, Mode mode, unsigned workers, rte_mempool* rx_pool,
+             std::string* err);
 
   // Launches workers[i] on worker lcore i and runs `control_tick` on the calling (main)
   // lcore about every millisecond until *stop is set; then stops the workers and returns.

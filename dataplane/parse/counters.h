@@ -61,6 +61,7 @@ namespace cordon {
   X(reasm_timeout, "reassembly abandoned after kReassemblyTimeout (fail-open)")      \
   X(reasm_window_exceeded, "segments beyond the reassembly window, ignored")         \
   X(inject_no_mbuf, "injections lost because the mbuf pool was empty")               \
+  X(parent_domain_matches, "odd-byte names judged by their parent domain")           \
   X(events_dropped, "events lost because the event ring was full")
 
 enum class Counter : uint16_t {

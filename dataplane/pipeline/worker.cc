@@ -658,7 +658,7 @@ bool Worker::judge(Ctx& c, Decision* d, std::string_view raw_host, std::string_v
   d->host_len = static_cast<uint16_t>(rules::normalizeHost(raw_host, d->host, sizeof d->host));
   d->path_len = 0;
   d->match = {};
-  if (d->host_len == 0) return false;
+  if (d->host_len == 0) return judgeParent(c, d, raw_host);
   const std::string_view host(d->host, d->host_len);
   if (is_http) {
     d->path_len = static_cast<uint16_t>(rules::normalizeUrlPath(raw_path, d->path, sizeof d->path));
@@ -677,6 +677,41 @@ bool Worker::judge(Ctx& c, Decision* d, std::string_view raw_host, std::string_v
     return false;
   }
   return d->match.enforce();
+}
+
+bool Worker::judgeParent(Ctx& c, Decision* d, std::string_view raw_host) {
+  // A name with bytes no host rule can hold (DNS labels carrying binary or escaped data, as
+  // DNS tunnels send) is still below its parent domain, and the rules that cover a parent's
+  // subdomains ("example.com", "*.example.com") cover it. Judge the longest parent that
+  // normalises by those rules only: an exact rule or a pattern never names such a name.
+  for (size_t dot = raw_host.find('.'); dot != std::string_view::npos;
+       dot = raw_host.find('.', dot + 1)) {
+    char parent[rules::kMaxHostLen + 1];
+    const size_t n = rules::normalizeHost(raw_host.substr(dot + 1), parent, sizeof parent);
+    if (n == 0) continue;
+    const rules::Match m = snap_->matchHost({parent, n}, scratch_);
+    if (!m.matched() || (m.rule->kind != rules::RuleKind::kDomain &&
+                         m.rule->kind != rules::RuleKind::kSubdomains)) {
+      return false;
+    }
+    // The event names what was asked, as far as it fits (the log escapes odd bytes).
+    d->host_len = static_cast<uint16_t>(std::min(raw_host.size(), rules::kMaxHostLen));
+    std::memcpy(d->host, raw_host.data(), d->host_len);
+    d->host[d->host_len] = '\0';
+    d->match = m;
+    counters_.inc(Counter::parent_domain_matches);
+    if (m.rule->exception) {
+      counters_.inc(Counter::exceptions);
+      return false;
+    }
+    if (m.monitor()) {
+      counters_.inc(Counter::monitored);
+      emit(c, EventType::kMonitor, EventAction::kPass, *d, true);
+      return false;
+    }
+    return m.enforce();
+  }
+  return false;
 }
 
 Worker::Verdict Worker::applyTcpBlock(Ctx& c, Flow* f, const Decision& d) {

@@ -137,6 +137,8 @@ class Worker {
   // Looks up a host (and path) and records monitor/exception outcomes; true to enforce.
   bool judge(Ctx& c, Decision* d, std::string_view raw_host, std::string_view raw_path,
              bool is_http);
+  // judge() for a name that does not normalise: by its longest parent that does.
+  bool judgeParent(Ctx& c, Decision* d, std::string_view raw_host);
   Verdict applyTcpBlock(Ctx& c, Flow* f, const Decision& d);
   Verdict applyDnsUdpBlock(Ctx& c, const Decision& d);
   Verdict applyQuicBlock(Ctx& c, Flow* f, const Decision& d);

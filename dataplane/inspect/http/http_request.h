@@ -24,10 +24,10 @@ struct HttpRequest {
   std::string_view host;
   // path?query of the target ("/" for absolute-form without path, "*" for OPTIONS *).
   std::string_view path;
-  uint8_t version_minor = 1;        // HTTP/1.<minor>
-  size_t head_len = 0;              // bytes up to and including the blank line
-  uint64_t content_length = 0;      // body bytes that follow the head
-  bool chunked = false;             // Transfer-Encoding: chunked (body length unknown here)
+  uint8_t version_minor = 1;    // HTTP/1.<minor>
+  size_t head_len = 0;          // bytes up to and including the blank line
+  uint64_t content_length = 0;  // body bytes that follow the head
+  bool chunked = false;         // Transfer-Encoding: chunked (body length unknown here)
 };
 
 // Cheap content test: the stream starts with a known method token and a space (or a prefix

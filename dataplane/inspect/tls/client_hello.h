@@ -19,7 +19,7 @@ inline constexpr size_t kMaxSniLen = 255;
 struct ClientHelloInfo {
   uint16_t legacy_version = 0;
   bool has_sni = false;
-  bool has_ech = false;  // encrypted_client_hello extension (0xfe0d) present
+  bool has_ech = false;           // encrypted_client_hello extension (0xfe0d) present
   char sni[kMaxSniLen + 1] = {};  // host_name as sent (not normalised), NUL-terminated
   size_t sni_len = 0;
   size_t records_len = 0;  // bytes of TLS records consumed to get the whole ClientHello

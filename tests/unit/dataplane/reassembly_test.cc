@@ -44,8 +44,8 @@ TEST(ReassemblyTest, RandomPermutationsOfTinySegments) {
     size_t inserted = 0;
     for (size_t st : starts) {
       const size_t len = std::min<size_t>(16, data.size() - st);
-      const auto r = buf->insert(static_cast<int64_t>(st),
-                                 std::span<const uint8_t>(data).subspan(st, len));
+      const auto r =
+          buf->insert(static_cast<int64_t>(st), std::span<const uint8_t>(data).subspan(st, len));
       // Random order creates many holes: either accepted or refused as too many ranges.
       if (r == ReasmBuffer::Insert::kTooManyRanges) break;
       ++inserted;
@@ -83,8 +83,7 @@ TEST(ReassemblyTest, ConsumeShiftsRemainder) {
   auto buf = std::make_unique<ReasmBuffer>();
   buf->reset(0);
   const auto data = bytes(100);
-  ASSERT_EQ(buf->insert(0, std::span<const uint8_t>(data).first(60)),
-            ReasmBuffer::Insert::kAdded);
+  ASSERT_EQ(buf->insert(0, std::span<const uint8_t>(data).first(60)), ReasmBuffer::Insert::kAdded);
   ASSERT_EQ(buf->insert(80, std::span<const uint8_t>(data).subspan(80)),
             ReasmBuffer::Insert::kAdded);
   buf->consume(40);

@@ -73,13 +73,14 @@ struct Endpoint {
 const Endpoint kClient{{10, 0, 0, 1}, 40000};
 const Endpoint kServer{{10, 0, 0, 2}, 443};
 
-std::vector<uint8_t> tcpFrame(const Endpoint& from, const Endpoint& to, uint32_t seq,
-                              uint32_t ack, uint8_t flags, const std::vector<uint8_t>& payload,
+std::vector<uint8_t> tcpFrame(const Endpoint& from, const Endpoint& to, uint32_t seq, uint32_t ack,
+                              uint8_t flags, const std::vector<uint8_t>& payload,
                               bool break_checksum = false) {
   std::vector<uint8_t> f = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00};
   const uint16_t total = static_cast<uint16_t>(40 + payload.size());
-  std::vector<uint8_t> ip = {0x45, 0, static_cast<uint8_t>(total >> 8),
-                             static_cast<uint8_t>(total), 0, 0, 0x40, 0, 64, 6, 0, 0};
+  std::vector<uint8_t> ip = {
+      0x45, 0, static_cast<uint8_t>(total >> 8), static_cast<uint8_t>(total), 0, 0, 0x40, 0, 64, 6,
+      0,    0};
   ip.insert(ip.end(), from.ip, from.ip + 4);
   ip.insert(ip.end(), to.ip, to.ip + 4);
   const uint16_t ipsum = checksumFold(checksumAdd(ip, 0));
@@ -156,7 +157,9 @@ std::vector<uint8_t> clientHello(const std::string& sni, size_t pad = 0) {
   return rec;
 }
 
-std::vector<uint8_t> text(const std::string& s) { return {s.begin(), s.end()}; }
+std::vector<uint8_t> text(const std::string& s) {
+  return {s.begin(), s.end()};
+}
 
 // ---- Fixture ----------------------------------------------------------------------
 
@@ -194,8 +197,7 @@ class WorkerTest : public testing::Test {
   size_t send(const std::vector<uint8_t>& frame, uint64_t ts_ns = 1'000'000'000) {
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
     EXPECT_NE(m, nullptr);
-    memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())), frame.data(),
-           frame.size());
+    memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())), frame.data(), frame.size());
     setMbufTimeNs(m, ts_ns);
     TxBatch tx;
     PortMap ports;
@@ -284,8 +286,8 @@ TEST_F(WorkerTest, AllowedSniPassesUnchanged) {
   snap_.add("blocked.example");
   make();
   handshake();
-  const auto frame = tcpFrame(kClient, kServer, 1001, 5001, kTcpPsh | kTcpAck,
-                              clientHello("notblocked.example"));
+  const auto frame =
+      tcpFrame(kClient, kServer, 1001, 5001, kTcpPsh | kTcpAck, clientHello("notblocked.example"));
   ASSERT_EQ(send(frame), 1u);
   std::vector<uint8_t> got;
   outInfo(3, &got);
@@ -332,11 +334,9 @@ TEST_F(WorkerTest, BadChecksumDecoyIsNotInspected) {
   make();
   handshake();
   // Decoy: an allowed name at the same sequence number, with a broken checksum.
-  EXPECT_EQ(send(tcpFrame(kClient, kServer, 1001, 5001, kTcpAck, clientHello("ok.example"),
-                          true)),
+  EXPECT_EQ(send(tcpFrame(kClient, kServer, 1001, 5001, kTcpAck, clientHello("ok.example"), true)),
             1u);
-  EXPECT_EQ(send(tcpFrame(kClient, kServer, 1001, 5001, kTcpAck,
-                          clientHello("blocked.example"))),
+  EXPECT_EQ(send(tcpFrame(kClient, kServer, 1001, 5001, kTcpAck, clientHello("blocked.example"))),
             2u);
   EXPECT_EQ(worker_->counters().get(Counter::bad_l4_checksum), 1u);
   EXPECT_EQ(events().size(), 1u);
@@ -357,8 +357,7 @@ TEST_F(WorkerTest, HttpKeepAliveSecondRequestRedirected) {
   const PacketInfo redirect = outInfo(out_.size() - 2, &bytes);
   EXPECT_EQ(redirect.tcp_flags, kTcpFin | kTcpPsh | kTcpAck);
   const std::string body(bytes.begin() + redirect.payload_offset, bytes.end());
-  EXPECT_EQ(body.rfind("HTTP/1.1 302 Found\r\nLocation: http://notice.example/blocked\r\n", 0),
-            0u);
+  EXPECT_EQ(body.rfind("HTTP/1.1 302 Found\r\nLocation: http://notice.example/blocked\r\n", 0), 0u);
   const auto ev = events();
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].type, EventType::kRedirect);

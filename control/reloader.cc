@@ -1,6 +1,33 @@
 #include "control/reloader.h"
 
+#include "rules/compiler.h"
+
 namespace cordon {
+
+Reloader::Reloader(std::vector<rules::ListSource> lists, unsigned workers, RuleSlot* slot,
+                   std::function<void()> drain_events, std::string snapshot_path)
+    : lists_(std::move(lists)),
+      snapshot_path_(std::move(snapshot_path)),
+      cache_(std::make_unique<rules::PatternCache>()),
+      workers_(workers),
+      slot_(slot),
+      drain_events_(std::move(drain_events)) {}
+
+std::shared_ptr<const rules::Snapshot> Reloader::build(std::vector<std::string>* errors) {
+  if (!snapshot_path_.empty()) {
+    std::string err;
+    auto snap = rules::loadSnapshot(snapshot_path_, &err);
+    if (!snap) errors->push_back(err);
+    return snap;
+  }
+  rules::CompileOptions options;
+  options.cache = cache_.get();
+  return rules::compileSnapshot(lists_, errors, nullptr, options);
+}
+
+void Reloader::watchBoundary(const rules::Snapshot& snap) {
+  next_boundary_.store(snap.nextBoundary(), std::memory_order_relaxed);
+}
 
 Reloader::~Reloader() {
   if (compiler_.joinable()) compiler_.join();
@@ -14,6 +41,13 @@ void Reloader::setInitial(uint64_t version, size_t rules) {
 }
 
 bool Reloader::poll() {
+  // A validity window opened or closed: the rules in force change without any file changing.
+  const int64_t boundary = next_boundary_.load(std::memory_order_relaxed);
+  if (boundary != rules::kForever &&
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) >= boundary) {
+    next_boundary_.store(rules::kForever, std::memory_order_relaxed);
+    request();
+  }
   if (!compiler_.joinable()) {
     if (!requested_.exchange(false, std::memory_order_relaxed)) return false;
     started_ = std::chrono::steady_clock::now();
@@ -27,7 +61,7 @@ bool Reloader::poll() {
       std::vector<std::string> errors;
       std::shared_ptr<const rules::Snapshot> snap;
       try {
-        snap = rules::compileSnapshot(lists_, &errors);
+        snap = build(&errors);
       } catch (const std::exception& e) {
         errors.push_back(e.what());
       }
@@ -54,6 +88,7 @@ bool Reloader::poll() {
     return false;
   }
   const size_t rules = pending_->snap->ruleCount();
+  watchBoundary(*pending_->snap);
   const uint64_t version = pending_->version;
   uint64_t wait_ns = 0;
   std::unique_ptr<const RuleSet> old = slot_->publish(std::move(pending_), &wait_ns);

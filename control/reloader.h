@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dataplane/pipeline/rule_slot.h"
+#include "rules/pattern_set.h"
 #include "rules/snapshot.h"
 
 namespace cordon {
@@ -34,13 +35,18 @@ class Reloader {
  public:
   // `drain_events` runs after a swap, before the old rules are freed: events still queued
   // in worker rings point at them and must be written first.
+  // `snapshot_path`: reload from a file written by `cordonctl compile -o` instead of
+  // compiling `lists`.
   Reloader(std::vector<rules::ListSource> lists, unsigned workers, RuleSlot* slot,
-           std::function<void()> drain_events)
-      : lists_(std::move(lists)),
-        workers_(workers),
-        slot_(slot),
-        drain_events_(std::move(drain_events)) {}
+           std::function<void()> drain_events, std::string snapshot_path = "");
   ~Reloader();
+
+  // Compiles (or loads) a rule snapshot the way reloads do, reusing cached Hyperscan
+  // databases. nullptr with *errors on failure.
+  std::shared_ptr<const rules::Snapshot> build(std::vector<std::string>* errors);
+  // The snapshot just published (or the first one): schedules the reload at its next
+  // validity boundary, when some entry's valid_from/valid_until window opens or closes.
+  void watchBoundary(const rules::Snapshot& snap);
 
   // Asks for a reload (any thread, async-signal-safe: one relaxed store).
   void request() { requested_.store(true, std::memory_order_relaxed); }
@@ -52,6 +58,9 @@ class Reloader {
 
  private:
   std::vector<rules::ListSource> lists_;
+  std::string snapshot_path_;
+  std::unique_ptr<rules::PatternCache> cache_;           // used by the compiler thread only
+  std::atomic<int64_t> next_boundary_{rules::kForever};  // Unix seconds
   unsigned workers_;
   RuleSlot* slot_;
   std::function<void()> drain_events_;

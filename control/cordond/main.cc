@@ -58,7 +58,9 @@ constexpr const char* kUsage =
     "                                        replay a capture through the pipeline and exit\n\n"
     "Without --config every rule of --rules lists blocks with the default actions\n"
     "(TLS: RST both ends; HTTP: RST, or 302 when a notice URL is configured; DNS: NXDOMAIN;\n"
-    "IP: drop). A one-line JSON summary is printed on stdout when the run ends.\n\n"
+    "IP: drop). --snapshot FILE replaces the lists with a file from 'cordonctl compile -o'.\n"
+    "A one-line JSON summary is printed on stdout when the run ends. Live, SIGHUP reloads the\n"
+    "rules and reopens the event log; SIGINT/SIGTERM drain and exit.\n\n"
     "Options";
 
 int fail(const std::string& msg, int code = 1) {
@@ -103,12 +105,14 @@ bool checkRuntimeSettings(const Config& cfg, bool live, std::string* err) {
 
 int main(int argc, char** argv) {
   po::options_description opts(kUsage);
-  std::string config_path, replay_in, replay_out, events_path, mode_text;
+  std::string config_path, replay_in, replay_out, events_path, mode_text, snapshot_path;
   std::vector<std::string> rule_paths;
   opts.add_options()("help,h", "show this help")("config,c", po::value(&config_path),
                                                  "YAML configuration file")(
       "rules,r", po::value(&rule_paths)->composing(),
       "rule list file (may repeat; named after the file's stem)")(
+      "snapshot", po::value(&snapshot_path),
+      "load rules compiled by 'cordonctl compile -o' instead of lists (reloads re-read it)")(
       "replay", po::value(&replay_in), "replay this pcap/pcapng capture and exit")(
       "write,w", po::value(&replay_out), "write forwarded and injected packets to this pcap")(
       "events,e", po::value(&events_path), "write EVE JSON events to this file ('-': stdout)")(
@@ -162,7 +166,17 @@ int main(int argc, char** argv) {
   }
 
   std::vector<std::string> errors;
-  std::shared_ptr<const rules::Snapshot> snap = rules::compileSnapshot(cfg.rules, &errors);
+  std::shared_ptr<const rules::Snapshot> snap;
+  if (!snapshot_path.empty()) {
+    if (!cfg.rules.empty()) {
+      return fail("give either --snapshot or rule lists (--rules, config rules:), not both", 2);
+    }
+    std::string err;
+    snap = rules::loadSnapshot(snapshot_path, &err);
+    if (!snap) return fail(err);
+  } else {
+    snap = rules::compileSnapshot(cfg.rules, &errors);
+  }
   if (!snap) {
     for (const auto& e : errors) std::cerr << e << "\n";
     return fail("rule lists rejected (" + std::to_string(errors.size()) + " error" +
@@ -289,8 +303,9 @@ int main(int argc, char** argv) {
       rte_eal_cleanup();
       return fail(err);
     }
-    Reloader reloader(cfg.rules, n_workers, &slot, drain);
+    Reloader reloader(cfg.rules, n_workers, &slot, drain, snapshot_path);
     reloader.setInitial(1, first_rules);
+    reloader.watchBoundary(*slot.current()->snap);
     auto gather = [&] {
       TelemetryInput in;
       for (const auto& w : workers) {

@@ -466,8 +466,14 @@ Config loadConfig(const std::string& file) {
       if (ctl["metrics"]) c.metrics = str(file, ctl["metrics"], "control.metrics");
     }
     if (root["events"]) {
-      checkKeys(file, root["events"], "events", {"path"});
+      checkKeys(file, root["events"], "events", {"path", "max_bytes", "keep"});
       if (root["events"]["path"]) c.events_path = str(file, root["events"]["path"], "events.path");
+      if (root["events"]["max_bytes"]) {
+        c.events_max_bytes = byteSize(file, root["events"]["max_bytes"], "events.max_bytes");
+      }
+      if (root["events"]["keep"]) {
+        c.events_keep = uint(file, root["events"]["keep"], "events.keep", 1, 1000);
+      }
     }
     if (root["evidence"]) loadEvidence(file, root["evidence"], &c);
   } catch (const YAML::Exception& e) {

@@ -63,6 +63,8 @@ struct Config {
   std::string control_socket = "/run/cordon/cordon.sock";
   std::string metrics = "127.0.0.1:9188";
   std::string events_path;
+  uint64_t events_max_bytes = 0;  // rotate the event log beyond this size (0: never)
+  unsigned events_keep = 5;       // rotated files kept: PATH.1 (newest) .. PATH.N
   EvidenceConfig evidence;
   uint32_t flow_table_size = 65536;  // flows per worker
 };

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -220,6 +221,8 @@ bool EventLog::reopen() {
   }
   std::fclose(f_);
   f_ = next;
+  std::fseek(f_, 0, SEEK_END);
+  size_ = static_cast<uint64_t>(std::max(0L, std::ftell(f_)));
   return true;
 }
 
@@ -228,8 +231,33 @@ void EventLog::write(const EventRecord& e) {
   line_.clear();
   formatEvent(e, &line_);
   line_.push_back('\n');
+  if (max_bytes_ && owned_ && size_ + line_.size() > max_bytes_ && size_ > 0) rotate();
   std::fwrite(line_.data(), 1, line_.size(), f_);
+  size_ += line_.size();
   ++written_;
+}
+
+void EventLog::rotate() {
+  std::fflush(f_);
+  // PATH.keep is dropped; PATH.k -> PATH.k+1; PATH -> PATH.1 (rename is atomic per step, so a
+  // reader never sees a half-rotated file).
+  std::remove((path_ + "." + std::to_string(keep_)).c_str());
+  for (unsigned k = keep_; k > 1; --k) {
+    std::rename((path_ + "." + std::to_string(k - 1)).c_str(),
+                (path_ + "." + std::to_string(k)).c_str());
+  }
+  std::rename(path_.c_str(), (path_ + ".1").c_str());
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  FILE* next = fd >= 0 ? ::fdopen(fd, "w") : nullptr;
+  if (!next) {
+    // Keep writing to the renamed file rather than lose events.
+    if (fd >= 0) ::close(fd);
+    return;
+  }
+  std::fclose(f_);
+  f_ = next;
+  size_ = 0;
+  ++rotations_;
 }
 
 void EventLog::flush() {

@@ -2,6 +2,8 @@
 
 #include "rules/compiler.h"
 
+#include <sys/stat.h>
+
 namespace cordon {
 
 Reloader::Reloader(std::vector<rules::ListSource> lists, unsigned workers, RuleSlot* slot,
@@ -11,7 +13,29 @@ Reloader::Reloader(std::vector<rules::ListSource> lists, unsigned workers, RuleS
       cache_(std::make_unique<rules::PatternCache>()),
       workers_(workers),
       slot_(slot),
-      drain_events_(std::move(drain_events)) {}
+      drain_events_(std::move(drain_events)) {
+  for (const auto& l : lists_) {
+    if (!l.path.empty()) watched_.push_back({l.path});
+  }
+  if (!snapshot_path_.empty()) watched_.push_back({snapshot_path_});
+  (void)filesChanged();  // the state the first snapshot was built from
+}
+
+bool Reloader::filesChanged() {
+  bool changed = false;
+  for (auto& w : watched_) {
+    struct stat st {};
+    int64_t mtime = -2, size = -2;  // -2: missing (a reload then reports the error)
+    if (::stat(w.path.c_str(), &st) == 0) {
+      mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+      size = static_cast<int64_t>(st.st_size);
+    }
+    if (w.mtime_ns != -1 && (mtime != w.mtime_ns || size != w.size)) changed = true;
+    w.mtime_ns = mtime;
+    w.size = size;
+  }
+  return changed;
+}
 
 std::shared_ptr<const rules::Snapshot> Reloader::build(std::vector<std::string>* errors) {
   if (!snapshot_path_.empty()) {
@@ -48,8 +72,16 @@ bool Reloader::poll() {
     next_boundary_.store(rules::kForever, std::memory_order_relaxed);
     request();
   }
+  // A list file changed on disk (an operator's edit, a deploy tool): reload. Looked at once
+  // a second; an editor's several writes in that second give one reload.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_watch_ >= std::chrono::seconds(1)) {
+    last_watch_ = now;
+    if (filesChanged()) request();
+  }
   if (!compiler_.joinable()) {
     if (!requested_.exchange(false, std::memory_order_relaxed)) return false;
+    (void)filesChanged();  // this compile reads the files as they are now: the new baseline
     started_ = std::chrono::steady_clock::now();
     uint64_t next_version;
     {

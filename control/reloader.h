@@ -61,6 +61,15 @@ class Reloader {
   std::string snapshot_path_;
   std::unique_ptr<rules::PatternCache> cache_;           // used by the compiler thread only
   std::atomic<int64_t> next_boundary_{rules::kForever};  // Unix seconds
+  // Watched files (lists, the snapshot file): mtime + size when last looked at.
+  struct Watched {
+    std::string path;
+    int64_t mtime_ns = -1;
+    int64_t size = -1;
+  };
+  std::vector<Watched> watched_;
+  std::chrono::steady_clock::time_point last_watch_{};
+  bool filesChanged();
   unsigned workers_;
   RuleSlot* slot_;
   std::function<void()> drain_events_;

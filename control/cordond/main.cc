@@ -245,6 +245,7 @@ int main(int argc, char** argv) {
   EventLog log;
   try {
     if (!cfg.events_path.empty()) log.open(cfg.events_path);
+    log.setRotation(cfg.events_max_bytes, cfg.events_keep);
   } catch (const std::exception& e) {
     return fail(e.what());
   }

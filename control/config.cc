@@ -45,7 +45,7 @@ unsigned uint(const std::string& file, const YAML::Node& n, const std::string& w
 }
 
 void loadDataplane(const std::string& file, const YAML::Node& dp, Config* c) {
-  checkKeys(file, dp, "dataplane", {"mode", "workers", "eal", "ports", "flow_table_size"});
+  checkKeys(file, dp, "dataplane", {"mode", "workers", "eal", "ports", "flow_table_size", "fail"});
   if (dp["mode"]) {
     const std::string m = str(file, dp["mode"], "dataplane.mode");
     if (m == "inline") {
@@ -54,6 +54,18 @@ void loadDataplane(const std::string& file, const YAML::Node& dp, Config* c) {
       c->mode = Mode::kMirror;
     } else {
       fail(file, dp["mode"], "dataplane.mode must be inline or mirror, not '" + m + "'");
+    }
+  }
+  if (dp["fail"]) {
+    // What a packet that cannot be inspected (flow table full, reassembly budget spent)
+    // gets: forwarded (open, the default) or dropped (closed).
+    const std::string v = str(file, dp["fail"], "dataplane.fail");
+    if (v == "open") {
+      c->actions.fail = FailMode::kOpen;
+    } else if (v == "closed") {
+      c->actions.fail = FailMode::kClosed;
+    } else {
+      fail(file, dp["fail"], "dataplane.fail must be open or closed, not '" + v + "'");
     }
   }
   if (dp["workers"]) c->workers = uint(file, dp["workers"], "dataplane.workers", 1, 128);
@@ -280,7 +292,7 @@ void loadRules(const std::string& file, const YAML::Node& rs, Config* c) {
 }
 
 void loadActions(const std::string& file, const YAML::Node& a, Config* c) {
-  checkKeys(file, a, "actions", {"tls", "http", "dns", "quic", "ip", "ech"});
+  checkKeys(file, a, "actions", {"tls", "http", "dns", "quic", "ip", "ech", "residual"});
   ActionsConfig& ac = c->actions;
   if (a["tls"]) {
     const std::string v = str(file, a["tls"], "actions.tls");
@@ -377,6 +389,14 @@ void loadActions(const std::string& file, const YAML::Node& a, Config* c) {
       fail(file, a["ip"], "actions.ip must be drop or reset");
     }
   }
+  if (a["residual"]) {
+    // residual: {seconds: N}: after a TLS/HTTP/QUIC block, new connections from the client to
+    // that server IP and port are refused for N seconds (0 = off, the default).
+    const YAML::Node r = a["residual"];
+    checkKeys(file, r, "actions.residual", {"seconds"});
+    if (r["seconds"])
+      ac.residual_s = duration(file, r["seconds"], "actions.residual.seconds", 0, 86400);
+  }
 }
 
 void loadEvidence(const std::string& file, const YAML::Node& ev, Config* c) {
@@ -471,9 +491,8 @@ Config loadConfig(const std::string& file) {
       if (root["events"]["max_bytes"]) {
         c.events_max_bytes = byteSize(file, root["events"]["max_bytes"], "events.max_bytes");
       }
-      if (root["events"]["keep"]) {
+      if (root["events"]["keep"])
         c.events_keep = uint(file, root["events"]["keep"], "events.keep", 1, 1000);
-      }
     }
     if (root["evidence"]) loadEvidence(file, root["evidence"], &c);
   } catch (const YAML::Exception& e) {

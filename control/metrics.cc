@@ -94,8 +94,9 @@ std::string Telemetry::statsJson(const TelemetryInput& in) const {
     }
     return s + "}";
   };
-  std::string s =
-      "{\"uptime_s\":" + num(uptime()) + ",\"total\":" + counters(total(in)) + ",\"workers\":[";
+  std::string s = "{\"uptime_s\":" + num(uptime()) +
+                  ",\"max_loop_gap_us\":" + num(static_cast<double>(in.max_loop_gap_ns) / 1e3) +
+                  ",\"total\":" + counters(total(in)) + ",\"workers\":[";
   for (size_t i = 0; i < in.workers.size(); ++i) {
     if (i) s += ",";
     s += "{\"worker\":" + std::to_string(i) +

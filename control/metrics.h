@@ -36,6 +36,7 @@ struct TelemetryInput {
   uint64_t evidence_records = 0;
   uint64_t evidence_failures = 0;
   uint64_t follower_lines_lost = 0;  // "events --follow" clients too slow to keep up
+  uint64_t max_loop_gap_ns = 0;      // longest pause between worker iterations since last asked
 };
 
 class Telemetry {

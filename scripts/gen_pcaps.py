@@ -30,7 +30,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from scapy.layers.inet import ICMP, IP, TCP, UDP
-from scapy.layers.inet6 import IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop, PadN
+from scapy.layers.inet6 import (IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                                PadN)
 from scapy.layers.l2 import Dot1AD, Dot1Q, Ether
 from scapy.packet import Raw, raw
 
@@ -334,13 +335,13 @@ class Case:
         self.output.append({"inject": kind, "to": to, "trigger": trigger, **checks})
         self.notes[trigger] += f"; inject {kind} to {to}"
 
-    def rst(self, trigger, to=("client", "server")):
+    def rst(self, trigger, to=("client", "server"), **extra):
         # cordond sends RST+ACK; RFC 9293 section 3.10.7 accepts a RST by its sequence number
         # alone (RFC 5961 section 3.2: exactly RCV.NXT), the ACK bit is harmless.
         for t in to:
-            self.inject("rst", t, trigger, flags="RA")
+            self.inject("rst", t, trigger, flags="RA", **extra)
 
-    def dns(self, trigger, query, rcode, answers=(), transport="udp"):
+    def dns(self, trigger, query, rcode, answers=(), transport="udp", **extra):
         hdr = struct.unpack("!HH", query[:4])
         qend = 12
         while query[qend] != 0:
@@ -348,7 +349,7 @@ class Case:
         qend += 5
         self.inject("dns", "client", trigger, transport=transport, id=hdr[0],
                     question=query[12:qend].hex(), rd=bool(hdr[1] & 0x0100), rcode=rcode,
-                    answers=[dict(a) for a in answers])
+                    answers=[dict(a) for a in answers], **extra)
 
     def event(self, **fields):
         self.events.append(fields)
@@ -1249,6 +1250,27 @@ pseudo-header (RFC 8200 section 8.1)."""
 
 
 @case
+def ip_rule_reset():
+    c = Case("ip_rule_reset", "actions.ip reset: a SYN to a listed network gets a RST the "
+             "client in SYN-SENT accepts; a listed server's established flow is reset both ways.",
+             rules="203.0.113.64/26\n", config={"actions": {"ip": "reset"}})
+    f = TcpFlow(CLIENT, "203.0.113.70", 47101, 443, 0x28000000, 0x38000000)
+    i = c.drop(f.seg(True, "S", options=[("MSS", 1460)]))
+    c.rst(i, to=("client",))
+    c.event(event_type="block", action="reset", app_proto="ip", proto="TCP", src_ip=CLIENT,
+            src_port=47101, dest_ip="203.0.113.70", dest_port=443,
+            rule={"pattern": "203.0.113.64/26"})
+    c.why = """
+ARCHITECTURE.md lists `reset` as the alternative action for IP rules. The trigger is the
+client's SYN (ISN 0x28000000). It is dropped, so no connection exists at the server and no
+RST goes there. Toward the client the RST must be acceptable in SYN-SENT (RFC 9293 section
+3.10.7.3): ACK set with SEG.ACK = ISS + 1, since the SYN occupies one sequence number
+(section 3.4); the client then reports "connection refused" at once instead of waiting for
+SYN retransmission timeouts."""
+    return c
+
+
+@case
 def ip_rule_drop():
     c = Case("ip_rule_drop", "CIDR rules (IPv4 and IPv6): packets to the listed networks are "
              "dropped without injection; other destinations pass.",
@@ -1675,6 +1697,257 @@ url-re:^video\\.example/watch\\?v=bad
 @@press.pirate.example
 """
 
+
+
+# ---------------------------------------------------------------- IP fragments
+
+def dns_query_padded(qid, name, size):
+    """A query padded to about `size` bytes with an EDNS(0) OPT record (RFC 6891) carrying a
+    Padding option (RFC 7830), as privacy-padding stub resolvers send."""
+    hdr = u16(qid) + u16(0x0100) + u16(1) + u16(0) + u16(0) + u16(1)
+    body = hdr + dns_question(name, "A")
+    pad = max(0, size - len(body) - 15)
+    opt = b"\x00" + u16(41) + u16(4096) + u32(0) + vec16(u16(12) + vec16(b"\x00" * pad))
+    return body + opt
+
+
+def ip_fragments(frame, sizes, ident):
+    """Splits an unfragmented Ethernet/IPv4 or Ethernet/IPv6 frame into fragments the way a
+    sender does (RFC 791 section 3.2; RFC 8200 section 4.5, Fragment header right after the
+    IPv6 header): piece k carries sizes[k] bytes (multiples of 8), the last the rest."""
+    pkt = Ether(frame)
+    eth = Ether(src=pkt.src, dst=pkt.dst)
+    if IP in pkt:
+        ip = pkt[IP]
+        payload = raw(ip.payload)[:ip.len - ip.ihl * 4]
+    else:
+        ip = pkt[IPv6]
+        payload = raw(ip.payload)[:ip.plen]
+    assert sum(sizes) < len(payload) and all(n % 8 == 0 for n in sizes)
+    out, off = [], 0
+    for size in [*sizes, None]:
+        chunk = payload[off:off + size] if size else payload[off:]
+        more = off + len(chunk) < len(payload)
+        if IP in pkt:
+            hdr = IP(src=ip.src, dst=ip.dst, ttl=ip.ttl, id=ident, proto=ip.proto,
+                     flags="MF" if more else 0, frag=off // 8)
+        else:
+            hdr = (IPv6(src=ip.src, dst=ip.dst, hlim=ip.hlim) /
+                   IPv6ExtHdrFragment(nh=ip.nh, offset=off // 8, m=int(more), id=ident))
+        out.append(raw(eth / hdr / Raw(chunk)))
+        off += len(chunk)
+    return out
+
+
+@case
+def dns_udp_fragmented():
+    c = Case("dns_udp_fragmented", "A padded DNS/UDP query for a blocked name in two IPv4 "
+             "fragments: the first is forwarded, the one that completes the datagram is dropped "
+             "and NXDOMAIN answered; a late copy of it is dropped too. An allowed fragmented "
+             "query, pieces in reverse order, passes unchanged.", rules="blocked.example\n")
+    p = Path2(CLIENT, RESOLVER)
+    q = dns_query_padded(0xF401, "blocked.example", 1400)
+    a, b = ip_fragments(udp(p, 55001, 53, q), [1000], 0x4F01)
+    i0 = c.fwd(a)
+    i1 = c.drop(b, note="dropped (completes the blocked query)")
+    c.dns(i1, q, rcode=3, frags=[i0, i1])
+    c.event(**dns_event(CLIENT, 55001, RESOLVER, "blocked.example", "blocked.example"))
+    c.drop(b, note="dropped (late copy of a piece of the blocked datagram)")
+    q2 = dns_query_padded(0xF402, "allowed.example", 1400)
+    a2, b2 = ip_fragments(udp(p, 55002, 53, q2), [1000], 0x4F02)
+    c.fwd(b2, a2)
+    c.summary_extra = {"counters": {"ip_fragments": 5, "frag_reassembled": 2, "frag_blocked": 1,
+                                    "frag_drop_rest": 1, "dns_queries": 2}}
+    c.why = """
+Fragments are forwarded as they arrive (inline, no added latency); the fragment that completes
+a datagram is judged with the whole datagram, reassembled per RFC 791 section 3.2, and shares
+its verdict (dataplane/flow/FRAGMENTS.md). The blocked query is answered NXDOMAIN like an
+unfragmented one (ARCHITECTURE.md "Default actions"): the answer is an ordinary UDP datagram
+from the resolver's address and port, echoing the id and question. Because the completing
+piece is dropped, the resolver can never reassemble the query; a later copy of that piece
+is dropped as well. The allowed query's pieces pass byte for byte, in the order they came."""
+    return c
+
+
+@case
+def tls_fragmented_first_segment():
+    c = Case("tls_fragmented_first_segment", "A ClientHello segment split into three IPv4 "
+             "fragments, sent out of order: the fragment that completes it is dropped and both "
+             "ends reset; an allowed fragmented ClientHello passes unchanged.",
+             rules="blocked.example\n")
+    f = TcpFlow(CLIENT, TLS_SRV, 44201, 443, 0x2B000000, 0x3B000000)
+    for x in f.handshake():
+        c.fwd(x)
+    seg = f.c(tls_records(client_hello("frag.blocked.example")))
+    p0, p1, p2 = ip_fragments(seg, [128, 128], 0x4F10)
+    i2 = c.fwd(p2)
+    i0 = c.fwd(p0)
+    i1 = c.drop(p1, note="dropped (completes the ClientHello of a blocked name)")
+    c.rst(i1, frags=[i0, i1, i2])
+    c.event(**tls_event(f, "frag.blocked.example", "blocked.example"))
+    c.drop(f.seg(False, "A"), note="dropped (server ACK of the blocked flow)")
+    g = TcpFlow(CLIENT, TLS_SRV, 44202, 443, 0x2B100000, 0x3B100000)
+    for x in g.handshake():
+        c.fwd(x)
+    for x in ip_fragments(g.c(tls_records(client_hello("allowed.example"))), [128], 0x4F11):
+        c.fwd(x)
+    c.fwd(g.s(server_flight("sf:frag-allowed")))
+    c.summary_extra = {"counters": {"frag_reassembled": 2, "frag_blocked": 1,
+                                    "tls_client_hellos": 2}}
+    c.why = """
+A first TCP segment fragmented at the IP layer (RFC 791 section 3.2; e.g. behind a tunnel with
+a small MTU) is reassembled and inspected as if it had arrived whole. The pieces are forwarded
+as they come; the one that completes the segment is dropped, the flow is blocked from then on,
+and the RSTs carry the sequence numbers of the reassembled segment (RFC 9293 section 3.10.7.3,
+RFC 5961 section 3.2), exactly as for an unfragmented ClientHello. Without the dropped piece
+the server never sees the ClientHello."""
+    return c
+
+
+@case
+def quic_fragmented():
+    c = Case("quic_fragmented", "QUIC v1 client Initials in fragmented IPv4 datagrams: a "
+             "blocked SNI drops the completing fragment and the flow; an allowed one passes.",
+             rules="blocked.example\n")
+    p = Path2(CLIENT, TLS_SRV)
+    dcid, scid = prng("qf-dcid-a", 8), prng("qf-scid-a", 8)
+    ini = quic_client_initial(dcid, scid, 0, 0, client_hello("video.blocked.example"), 1350)
+    a, b = ip_fragments(udp(p, 60101, 443, ini), [800], 0x4F20)
+    c.fwd(a)
+    c.drop(b, note="dropped (completes the Initial of a blocked name)")
+    c.event(event_type="block", action="drop", app_proto="quic", proto="UDP", src_ip=CLIENT,
+            src_port=60101, dest_ip=TLS_SRV, dest_port=443, host="video.blocked.example",
+            rule={"pattern": "blocked.example"})
+    c.drop(udp(p, 60101, 443, quic_client_initial(dcid, scid, 1, 0,
+                                                client_hello("video.blocked.example"), 1350)),
+           note="dropped (unfragmented retransmission: the flow is blocked)")
+    dcid, scid = prng("qf-dcid-b", 8), prng("qf-scid-b", 8)
+    ini = quic_client_initial(dcid, scid, 0, 0, client_hello("allowed.example"), 1350)
+    for x in ip_fragments(udp(p, 60102, 443, ini), [800], 0x4F21):
+        c.fwd(x)
+    c.summary_extra = {"counters": {"frag_reassembled": 2, "frag_blocked": 1,
+                                    "quic_client_hellos": 2}}
+    c.why = """
+A QUIC Initial datagram larger than the path MTU arrives in IPv4 fragments (RFC 9000 section
+14 forbids fragmentation only with IPv4 DF set; senders without PMTU knowledge still do it).
+The datagram is reassembled and decrypted like an unfragmented one; a blocked SNI drops the
+completing fragment and marks the flow blocked (ARCHITECTURE.md "Default actions": QUIC drop),
+so the unfragmented retransmission is dropped too. Nothing is injected for QUIC."""
+    return c
+
+
+@case
+def ipv6_fragments():
+    c = Case("ipv6_fragments", "IPv6 Fragment headers: a fragmented DNS query for a blocked "
+             "name is answered; a datagram whose fragments overlap is dropped from the "
+             "overlapping piece on (RFC 5722).", rules="blocked.example\n")
+    p = Path2(CLIENT6, RESOLVER6)
+    q = dns_query_padded(0xF601, "v6.blocked.example", 1500)
+    a, b = ip_fragments(udp(p, 56001, 53, q), [1232], 0x6F000001)
+    i0 = c.fwd(a)
+    i1 = c.drop(b, note="dropped (completes the blocked query)")
+    c.dns(i1, q, rcode=3, frags=[i0, i1])
+    c.event(**dns_event(CLIENT6, 56001, RESOLVER6, "v6.blocked.example", "blocked.example"))
+    q2 = dns_query_padded(0xF602, "allowed.example", 1500)
+    full = udp(p, 56002, 53, q2)
+    a2, b2 = ip_fragments(full, [800], 0x6F000002)
+    over = bytearray(ip_fragments(full, [400, 800], 0x6F000002)[1])  # bytes 400..1200, M=1
+    over[-1] ^= 0xFF  # and not a copy: other bytes for the overlapping range
+    c.fwd(a2)
+    c.drop(bytes(over), note="dropped (overlaps the held piece: RFC 5722 discard)")
+    c.drop(b2, note="dropped (rest of a discarded datagram)")
+    c.summary_extra = {"counters": {"frag_reassembled": 1, "frag_overlap": 1,
+                                    "frag_drop_rest": 1}}
+    c.why = """
+RFC 8200 section 4.5: the Fragment header follows the IPv6 header; reassembly keys on source,
+destination and identification, and removes the Fragment header. The blocked query is answered
+NXDOMAIN as an IPv6/UDP datagram with a valid checksum (RFC 8200 section 8.1). RFC 5722 section
+4: a receiver MUST silently discard a datagram any of whose fragments overlap; cordon drops the
+overlapping piece and the rest of that datagram (no legitimate datagram is lost), and never
+judges the ambiguous bytes."""
+    return c
+
+
+def overlap_case(name, description, config, closed):
+    c = Case(name, description, rules="blocked.example\n", config=config)
+    p = Path2(CLIENT, RESOLVER)
+    q = dns_query_padded(0xF701, "blocked.example", 1400)
+    full = udp(p, 57001, 53, q)
+    a, b = ip_fragments(full, [800], 0x4F30)
+    over = bytearray(ip_fragments(full, [400, 800], 0x4F30)[1])
+    over[-1] ^= 0xFF
+    c.fwd(a)
+    if closed:
+        c.drop(bytes(over), note="dropped (overlap: not inspectable, dataplane.fail closed)")
+        c.drop(b, note="dropped (rest of a datagram given up on, dataplane.fail closed)")
+    else:
+        c.fwd(bytes(over), b)
+    counters = {"frag_overlap": 1, "frag_give_up_rest": 1}
+    if closed:
+        counters["fail_closed_frag"] = 2
+    c.summary_extra = {"counters": counters}
+    return c
+
+
+@case
+def overlapping_fragments():
+    c = overlap_case("overlapping_fragments", "IPv4 fragments whose second piece overlaps the "
+                     "first with other bytes: cordon gives up on the datagram and, failing open "
+                     "(the default), forwards every piece uninspected.", None, False)
+    c.why = """
+RFC 791 leaves overlapping fragments to the receiver, and receivers differ (first-wins,
+last-wins, or discarding the datagram as Linux does since 4.19): the bytes an endpoint would
+see cannot be known, which is the classic inspection evasion. IPv4 identifications also wrap
+within seconds at high rates, so unrelated datagrams can collide (RFC 4963 section 2). cordon
+therefore neither guesses nor drops: it gives up on the datagram (counted `frag_overlap`,
+`frag_give_up_rest`) and the pieces follow `dataplane.fail`, open by default (ARCHITECTURE.md
+"Bad input and faults"). No event: nothing was judged."""
+    return c
+
+
+@case
+def fail_closed():
+    c = overlap_case("fail_closed", "dataplane.fail: closed: IPv4 fragments cordon cannot "
+                     "inspect (an overlap made the datagram ambiguous) are dropped instead of "
+                     "forwarded, and counted.", {"dataplane": {"fail": "closed"}}, True)
+    c.why = """
+ARCHITECTURE.md "Bad input and faults": exhaustion and uninspectable input degrade to
+fail-open by default, "configurable". With `dataplane.fail: closed` the packets that could not
+be inspected are dropped instead: here the overlapping piece and the rest of the datagram
+(`fail_closed_frag` 2). The first piece was forwarded before the ambiguity showed; alone it is
+useless to the receiver. The same setting drops packets when the flow table is full or the
+reassembly buffers are spent (dataplane/flow/FRAGMENTS.md)."""
+    return c
+
+
+@case
+def residual_blocking():
+    cfg = {"actions": {"residual": {"seconds": 30}}}
+    c = Case("residual_blocking", "actions.residual: after a TLS block, new connections from "
+             "that client to the same server IP and port are refused with a RST for 30 s; "
+             "another port and another client are inspected as usual.",
+             rules="blocked.example\n", config=cfg)
+    f = TcpFlow(CLIENT, TLS_SRV, 44301, 443, 0x2C000000, 0x3C000000)
+    tls_block(c, f, "blocked.example")
+    c.event(**tls_event(f, "blocked.example", "blocked.example"))
+    g = TcpFlow(CLIENT, TLS_SRV, 44302, 443, 0x2C100000, 0x3C100000)
+    i = c.drop(g.seg(True, "S", options=[("MSS", 1460)]),
+               note="dropped (residual block: new connection to the blocked tuple)")
+    c.rst(i, to=("client",))
+    tls_allow(c, TcpFlow(CLIENT, TLS_SRV, 44303, 8443, 0x2C200000, 0x3C200000),
+              "allowed.example")
+    tls_allow(c, TcpFlow(CLIENT2, TLS_SRV, 44304, 443, 0x2C300000, 0x3C300000),
+              "allowed.example")
+    c.summary_extra = {"counters": {"residual_added": 1, "residual_dropped": 1}}
+    c.why = """
+Residual blocking (issue #4, off by default): once a connection is blocked, the (client IP,
+server IP, server port, protocol) tuple stays blocked for the configured time, so a client
+cannot retry past the block. A new SYN to the tuple is dropped without inspection and answered
+with a RST toward the client that RFC 9293 section 3.10.7.1 prescribes for a segment without
+ACK: seq 0, ACK = the SYN's sequence number + 1 (the SYN occupies one), so the client's
+connect fails at once. No event is written for it (the block that caused it has one). The
+same client to another port, and another client to the same port, are inspected normally."""
+    return c
 
 @case
 def sample():

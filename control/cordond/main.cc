@@ -265,7 +265,7 @@ int main(int argc, char** argv) {
       SpscRing<EventRecord>& ring = w->events();
       while (const EventRecord* e = ring.front()) {
         log.write(*e);
-        if (evidence_sink) evidence_sink->record(*e);
+        if (evidence_sink) evidence_sink->record(*e, {e->frame, e->frame_len});
         telemetry.record(*e);
         if (control_server) {
           line.clear();
@@ -315,6 +315,7 @@ int main(int argc, char** argv) {
       }
       in.busy_ratio = live.busyRatios();
       in.busy_seconds = live.busySeconds();
+      in.max_loop_gap_ns = live.takeMaxLoopGapNs();
       in.flow_capacity = cfg.flow_table_size;
       in.ports = live.reports();
       in.reload = reloader.result();

@@ -25,6 +25,9 @@ enum class EventAction : uint8_t {
 };
 enum class AppProto : uint8_t { kDns, kTls, kQuic, kHttp, kIp };
 
+// Bytes of the triggering frame an event carries: a full standard Ethernet frame.
+inline constexpr size_t kEventFrameBytes = 1518;
+
 struct EventRecord {
   uint64_t ts_ns = 0;  // packet time (capture time in replay), ns since the Unix epoch
   EventType type = EventType::kBlock;
@@ -41,6 +44,11 @@ struct EventRecord {
   const rules::Rule* rule = nullptr;
   char host[rules::kMaxHostLen + 1] = {};
   char path[rules::kMaxUrlPathLen + 1] = {};  // HTTP only
+  // The triggering frame, for the evidence ledger's packet files: its first bytes up to a
+  // full standard Ethernet frame (a jumbo trigger is kept truncated; frame_len says so).
+  uint16_t frame_len = 0;       // bytes kept
+  uint32_t frame_orig_len = 0;  // the frame's length on the wire
+  uint8_t frame[kEventFrameBytes];
 };
 
 const char* eventTypeName(EventType t);

@@ -18,6 +18,11 @@ enum class IpAction : uint8_t { kDrop, kReset };
 // hello; kBlock blocks every such hello (browsers also send GREASE ECH, RFC draft-ietf-tls-esni
 // section 6.2, which is indistinguishable on the wire, so kBlock blocks those clients too).
 enum class EchPolicy : uint8_t { kPass, kBlock };
+// What happens to a packet cordon cannot inspect because a bounded resource is spent (flow
+// table full, reassembly buffers or IP fragment contexts exhausted, a fragmented datagram
+// beyond the reassembly limits): kOpen forwards it uninspected, kClosed drops it. Both count
+// it per reason. ARCHITECTURE.md "Bad input and faults": fail-open by default.
+enum class FailMode : uint8_t { kOpen, kClosed };
 
 struct ActionsConfig {
   TlsAction tls = TlsAction::kReset;
@@ -30,6 +35,11 @@ struct ActionsConfig {
   uint32_t dns_ttl = 60;  // TTL of sinkhole answers
   IpAction ip = IpAction::kDrop;
   EchPolicy ech = EchPolicy::kPass;
+  // actions.residual.seconds: after a TLS/HTTP/QUIC block, new connections from that client
+  // to that server IP and port are refused for this long (dataplane/flow/residual.h). 0: off.
+  uint32_t residual_s = 0;
+  // dataplane.fail (kept here so it reaches every worker with the rest of the policy).
+  FailMode fail = FailMode::kOpen;
 };
 
 }  // namespace cordon

@@ -474,9 +474,11 @@ uint64_t LivePorts::spreadOverflow() const {
   return n;
 }
 
-uint64_t LivePorts::maxLoopGapNs() const {
+uint64_t LivePorts::takeMaxLoopGapNs() {
   uint64_t n = 0;
-  for (const auto& s : states_) n = std::max(n, s->max_gap_ns.load(std::memory_order_relaxed));
+  // The worker's own load-compare-store may overwrite the reset with a gap measured just
+  // before it: harmless, the next reading is at most one gap late.
+  for (auto& s : states_) n = std::max(n, s->max_gap_ns.exchange(0, std::memory_order_relaxed));
   return n;
 }
 

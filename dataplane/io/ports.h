@@ -87,9 +87,9 @@ class LivePorts {
   // spread ring otherwise back-pressures worker 0).
   uint64_t spreadOverflow() const;
   std::vector<PortReport> reports() const;
-  // Nanoseconds of the longest gap between two loop iterations of any worker (for the
-  // reload benchmark: a swap must not stall a worker).
-  uint64_t maxLoopGapNs() const;
+  // Nanoseconds of the longest gap between two loop iterations of any worker since the last
+  // call (the reload benchmark: a swap must not stall a worker), and restarts the measure.
+  uint64_t takeMaxLoopGapNs();
   // Per worker: share of wall time since run() started spent on loop iterations that had
   // packets to process.
   std::vector<double> busyRatios() const;

@@ -103,6 +103,9 @@ PacketStatus parseIpv4(std::span<const uint8_t> frame, PacketInfo* p, Counter* r
   p->l4_len = static_cast<uint16_t>(total - ihl);
   // More-fragments flag or a non-zero offset: not the whole datagram.
   p->fragment = (frag & 0x3fff) != 0;
+  p->frag_more = (frag & 0x2000) != 0;
+  p->frag_offset = static_cast<uint16_t>((frag & 0x1fff) * 8);
+  p->frag_id = id;
   return parseAboveIp(frame, p, reason, depth);
 }
 
@@ -122,10 +125,12 @@ PacketStatus parseIpv6(std::span<const uint8_t> frame, PacketInfo* p, Counter* r
   p->src = IpAddr::v6(src.data());
   p->dst = IpAddr::v6(dst.data());
   ByteReader ext(r.rest().first(plen));
+  size_t nh_at = p->ip_offset + 6;  // the Next Header byte that names the header at `ext`
   for (int i = 0;; ++i) {
     const bool is_ext = next == 0 || next == 43 || next == 44 || next == 60 || next == 51;
     if (!is_ext) break;
     if (i == kMaxIpv6ExtHeaders) return malformed(reason, Counter::malformed_ipv6_ext);
+    const size_t hdr_at = p->ip_offset + 40 + ext.offset();
     uint8_t nh = 0, len = 0;
     if (!ext.readU8(&nh) || !ext.readU8(&len)) {
       return malformed(reason, Counter::malformed_ipv6_ext);
@@ -133,10 +138,21 @@ PacketStatus parseIpv6(std::span<const uint8_t> frame, PacketInfo* p, Counter* r
     size_t body = 0;
     if (next == 44) {  // Fragment header: fixed 8 bytes (section 4.5)
       uint16_t off_flags = 0;
-      if (!ext.readU16(&off_flags) || !ext.skip(4)) {
+      uint32_t id = 0;
+      if (!ext.readU16(&off_flags) || !ext.readU32(&id)) {
         return malformed(reason, Counter::malformed_ipv6_ext);
       }
-      if ((off_flags & 0xfff9) != 0) p->fragment = true;  // offset != 0 or M flag
+      // Offset != 0 or M flag. An atomic fragment (both zero, RFC 6946) is a whole packet.
+      if ((off_flags & 0xfff9) != 0) {
+        p->fragment = true;
+        p->frag_more = (off_flags & 1) != 0;
+        p->frag_offset = static_cast<uint16_t>(off_flags & 0xfff8);
+        p->frag_id = id;
+        p->frag_hdr_offset = static_cast<uint16_t>(hdr_at);
+        p->frag_nh_offset = static_cast<uint16_t>(nh_at);
+        next = nh;
+        break;  // what follows is fragment data (the fragmentable part), not headers
+      }
     } else if (next == 51) {  // AH (RFC 4302 section 2.2): length in 4-octet units minus 2
       body = (size_t{len} + 2) * 4 - 2;
     } else {  // Hop-by-hop, routing, destination options: (len + 1) * 8 octets
@@ -144,6 +160,7 @@ PacketStatus parseIpv6(std::span<const uint8_t> frame, PacketInfo* p, Counter* r
     }
     if (body && !ext.skip(body)) return malformed(reason, Counter::malformed_ipv6_ext);
     next = nh;
+    nh_at = hdr_at;
   }
   p->ip_proto = next;
   p->l4_offset = static_cast<uint16_t>(p->ip_offset + 40 + ext.offset());

@@ -54,6 +54,14 @@ struct PacketInfo {
   IpAddr outer_dst;
   L4 l4 = L4::kNone;
   bool fragment = false;  // an IP fragment: no L4 parsing
+  // Fragments only (fragment == true): l4_offset/l4_len then cover the fragment's data (after
+  // the IPv4 header, or after the IPv6 Fragment header), ip_proto is the protocol of the
+  // fragmentable part (RFC 791 section 3.1 Protocol; RFC 8200 section 4.5 Next Header).
+  bool frag_more = false;        // More Fragments flag
+  uint16_t frag_offset = 0;      // fragment offset in bytes (the header's 8-octet units x 8)
+  uint32_t frag_id = 0;          // IPv4 Identification (16 bits) or IPv6 Fragment Identification
+  uint16_t frag_hdr_offset = 0;  // IPv6: the Fragment header (end of the unfragmentable part)
+  uint16_t frag_nh_offset = 0;   // IPv6: the Next Header byte that holds 44 (Fragment)
   IpAddr src;
   IpAddr dst;
   uint16_t sport = 0;

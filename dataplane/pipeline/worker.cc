@@ -111,6 +111,10 @@ Worker::Worker(const WorkerOptions& opt, rte_mempool* pool)
       quic_crypto_(std::make_unique<quic::InitialCrypto>()),
       quic_plain_(kQuicPlainBytes),
       quic_conns_(opt.reasm_buffers),
+      frags_(opt.frag_contexts),
+      frag_frame_(kMaxFragHeaderBytes + kMaxIpDatagramBytes),
+      residual_(opt.actions.residual_s > 0 ? std::make_unique<ResidualTable>(opt.residual_entries)
+                                           : nullptr),
       events_(opt.event_ring) {}
 
 void Worker::processBurst(uint16_t rx_port, rte_mbuf** pkts, uint16_t n, const PortMap& ports,
@@ -180,7 +184,7 @@ Worker::Verdict Worker::handle(Ctx& c) {
   }
   if (c.p.fragment) {
     counters_.inc(Counter::ip_fragments);
-    return Verdict::kForward;
+    return handleFragment(c);
   }
   switch (c.p.l4) {
     case L4::kTcp:
@@ -191,6 +195,113 @@ Worker::Verdict Worker::handle(Ctx& c) {
       counters_.inc(Counter::other_l4);
       return Verdict::kForward;
   }
+}
+
+// FRAGMENTS.md: every fragment is forwarded as it arrives (or dropped when its datagram is
+// already known to be blocked or ambiguous); the fragment that completes a datagram is judged
+// with the whole datagram, rebuilt as one frame in frag_frame_, exactly as if it had arrived
+// unfragmented, and that fragment shares the datagram's verdict.
+Worker::Verdict Worker::handleFragment(Ctx& c) {
+  constexpr uint8_t kProtoIpv4 = 4, kProtoTcp = 6, kProtoUdp = 17, kProtoIpv6 = 41;
+  if (c.reassembled || !snap_) return Verdict::kForward;
+  if (c.p.ip_offset != c.p.l3_offset) {
+    // A fragment inside an IP-in-IP tunnel: rebuilding it would mean rewriting the outer
+    // header too. Tunnels fragment the outer packet (RFC 4459 section 3), which is handled.
+    counters_.inc(Counter::frag_unsupported);
+    return Verdict::kForward;
+  }
+  const uint8_t proto = c.p.ip_proto;
+  if (proto != kProtoTcp && proto != kProtoUdp && proto != kProtoIpv4 && proto != kProtoIpv6) {
+    return Verdict::kForward;  // nothing cordon inspects travels in it
+  }
+  counters_.inc(Counter::frag_timeout, frags_.expire(c.now_ns));
+  int32_t idx = -1;
+  switch (frags_.add(c.frame, c.p, c.now_ns, &idx)) {
+    case IpReassembly::Add::kHeld:
+      return Verdict::kForward;
+    case IpReassembly::Add::kDuplicate:
+      counters_.inc(Counter::frag_duplicate);
+      return Verdict::kForward;
+    case IpReassembly::Add::kOverlap:
+      counters_.inc(Counter::frag_overlap);
+      return Verdict::kDrop;
+    case IpReassembly::Add::kOverlapGiveUp:
+      counters_.inc(Counter::frag_overlap);
+      return uninspectable(Counter::fail_closed_frag);
+    case IpReassembly::Add::kDropRest:
+      counters_.inc(Counter::frag_drop_rest);
+      return Verdict::kDrop;
+    case IpReassembly::Add::kGiveUpRest:
+      counters_.inc(Counter::frag_give_up_rest);
+      return uninspectable(Counter::fail_closed_frag);
+    case IpReassembly::Add::kNoContext:
+      counters_.inc(Counter::frag_no_context);
+      return uninspectable(Counter::fail_closed_frag);
+    case IpReassembly::Add::kTooLarge:
+      counters_.inc(Counter::frag_too_large);
+      return uninspectable(Counter::fail_closed_frag);
+    case IpReassembly::Add::kTooMany:
+      counters_.inc(Counter::frag_too_many);
+      return uninspectable(Counter::fail_closed_frag);
+    case IpReassembly::Add::kMalformed:
+      counters_.inc(Counter::frag_malformed);
+      return Verdict::kForward;
+    case IpReassembly::Add::kComplete:
+      break;
+  }
+  const size_t n = frags_.buildFrame(idx, frag_frame_);
+  if (n == 0) {
+    counters_.inc(Counter::frag_malformed);
+    frags_.release(idx);
+    return Verdict::kForward;
+  }
+  counters_.inc(Counter::frag_reassembled);
+  Ctx r{c.m, {frag_frame_.data(), n}, {}, c.now_ns, c.rx_port, c.ports, c.tx, true};
+  const Verdict v = handle(r);
+  if (v == Verdict::kDrop) {
+    // The receiver cannot rebuild the datagram without this piece; copies of any of its
+    // pieces that come later are dropped too until the context times out.
+    counters_.inc(Counter::frag_blocked);
+    frags_.markDropped(idx);
+  } else {
+    frags_.release(idx);
+  }
+  return v;
+}
+
+Worker::Verdict Worker::uninspectable(Counter closed_reason) {
+  if (opt_.actions.fail == FailMode::kOpen) return Verdict::kForward;
+  counters_.inc(closed_reason);
+  return Verdict::kDrop;
+}
+
+void Worker::addResidual(const Ctx& c, const Decision& d) {
+  // Never for DNS: the tuple is the client's resolver, and the block was about one name.
+  if (!residual_ || d.app == AppProto::kDns || c.p.dport == kDnsPort) return;
+  const ResidualKey k = makeResidualKey(c.p.src, c.p.dst, c.p.dport, c.p.ip_proto);
+  counters_.inc(Counter::residual_added);
+  if (residual_->add(k, c.now_ns + uint64_t{opt_.actions.residual_s} * 1'000'000'000ull)) {
+    counters_.inc(Counter::residual_evicted);
+  }
+}
+
+// A new connection (a client SYN, a client's first QUIC Initial) to a tuple under residual
+// blocking: refused without inspection. TCP gets a RST toward the client, built as RFC 9293
+// section 3.10.7.1 answers a segment without ACK: seq 0, ack = SEG.SEQ + SEG.LEN (the SYN
+// counts one), so the client's connect() fails at once instead of retrying its SYN.
+bool Worker::residualRefuses(Ctx& c) {
+  if (!residual_) return false;
+  const ResidualKey k = makeResidualKey(c.p.src, c.p.dst, c.p.dport, c.p.ip_proto);
+  if (!residual_->blocked(k, c.now_ns)) return false;
+  counters_.inc(Counter::residual_dropped);
+  if (c.p.l4 == L4::kTcp) {
+    const PacketInfo& p = c.p;
+    inject(c, Toward::kClient, [&](std::span<uint8_t> out) {
+      return buildTcp(c.frame, p, Toward::kClient, 0, p.seq + 1 + p.payload_len, kTcpRst | kTcpAck,
+                      {}, out);
+    });
+  }
+  return true;
 }
 
 // An enforcing IP/CIDR rule matched the destination (or, for return traffic, the source).
@@ -222,7 +333,8 @@ Worker::Verdict Worker::handleIpRule(Ctx& c, const rules::Match& m, bool dst_mat
                      !(c.p.tcp_flags & kTcpRst);
   if (reset) {
     injectRst(c, Toward::kClient);
-    injectRst(c, Toward::kServer);
+    // A dropped SYN never reached the server: there is no connection there to reset.
+    if (!(c.p.tcp_flags & kTcpSyn) || (c.p.tcp_flags & kTcpAck)) injectRst(c, Toward::kServer);
   }
   emit(c, EventType::kBlock, reset ? EventAction::kReset : EventAction::kDrop, d, dst_matched);
   return Verdict::kDrop;
@@ -267,6 +379,8 @@ Worker::Verdict Worker::handleQuic(Ctx& c) {
     if (f->state == FlowState::kPassed || src_lo != f->client_is_lo) return Verdict::kForward;
   } else if (!quic::looksLikeClientInitial(payload)) {
     return Verdict::kForward;
+  } else if (residualRefuses(c)) {
+    return Verdict::kDrop;
   }
   if (!l4ChecksumOk(c.frame, c.p)) {
     counters_.inc(Counter::bad_l4_checksum);
@@ -274,7 +388,7 @@ Worker::Verdict Worker::handleQuic(Ctx& c) {
   }
   if (!f) {
     f = newFlow(k, sig, src_lo, c.now_ns);
-    if (!f) return Verdict::kForward;
+    if (!f) return uninspectable(Counter::fail_closed_flow_table);
   }
   return inspectQuic(c, f, payload);
 }
@@ -284,6 +398,9 @@ Worker::Verdict Worker::inspectQuic(Ctx& c, Flow* f, std::span<const uint8_t> da
     f->reasm = reasm_.acquire(c.now_ns);
     if (f->reasm < 0) {
       counters_.inc(Counter::reasm_no_buffer);
+      // Fail closed: drop this datagram and keep the flow under inspection; the client's
+      // retransmission gets another chance at a buffer.
+      if (opt_.actions.fail == FailMode::kClosed) return uninspectable(Counter::fail_closed_reasm);
       passFlow(f);
       return Verdict::kForward;
     }
@@ -377,6 +494,7 @@ Worker::Verdict Worker::applyQuicBlock(Ctx& c, Flow* f, const Decision& d) {
   releaseReasm(f);
   f->state = FlowState::kBlocked;
   counters_.inc(Counter::blocked_flows);
+  addResidual(c, d);
   if (!d.match.enforce()) counters_.inc(Counter::ech_blocked);
   emit(c, EventType::kBlock, EventAction::kDrop, d, true);
   return Verdict::kDrop;
@@ -394,13 +512,13 @@ Worker::Verdict Worker::handleTcp(Ctx& c) {
   const bool fin = p.tcp_flags & kTcpFin;
 
   if (!f) {
+    if (syn && !ack && residualRefuses(c)) return Verdict::kDrop;
     if (!snap_) return Verdict::kForward;
     if (syn && !ack) {
       f = newFlow(k, sig, src_lo, c.now_ns);
-      if (f) {
-        f->base_seq = p.seq + 1;
-        f->isn_known = true;
-      }
+      if (!f) return uninspectable(Counter::fail_closed_flow_table);
+      f->base_seq = p.seq + 1;
+      f->isn_known = true;
       return Verdict::kForward;
     }
     if (p.payload_len == 0 || rst || syn || looksLikeAckPadding(c.frame, p)) {
@@ -417,7 +535,7 @@ Worker::Verdict Worker::handleTcp(Ctx& c) {
       return Verdict::kForward;
     }
     f = newFlow(k, sig, src_lo, c.now_ns);
-    if (!f) return Verdict::kForward;
+    if (!f) return uninspectable(Counter::fail_closed_flow_table);
     f->base_seq = p.seq;
     return inspectSegment(c, f);
   }
@@ -426,6 +544,7 @@ Worker::Verdict Worker::handleTcp(Ctx& c) {
   const bool from_client = src_lo == f->client_is_lo;
   if (syn && !ack && from_client && p.seq + 1 != f->base_seq &&
       (f->state == FlowState::kPassed || f->state == FlowState::kBlocked)) {
+    if (residualRefuses(c)) return Verdict::kDrop;
     // The 4-tuple is reused by a new connection (a SYN with another ISN; a retransmitted
     // SYN keeps its ISN): start over. A blocked flow's verdict was for the old connection,
     // which the RSTs ended; the new one is inspected afresh and blocked again if it asks
@@ -497,6 +616,9 @@ Worker::Verdict Worker::inspectSegment(Ctx& c, Flow* f) {
     f->reasm = reasm_.acquire(c.now_ns);
     if (f->reasm < 0) {
       counters_.inc(Counter::reasm_no_buffer);
+      // Fail closed: drop the segment and keep the flow under inspection; the client's
+      // retransmission gets another chance at a buffer.
+      if (opt_.actions.fail == FailMode::kClosed) return uninspectable(Counter::fail_closed_reasm);
       passFlow(f);
       return Verdict::kForward;
     }
@@ -509,6 +631,9 @@ Worker::Verdict Worker::inspectSegment(Ctx& c, Flow* f) {
     f->reasm = reasm_.acquire(c.now_ns);
     if (f->reasm < 0) {
       counters_.inc(Counter::reasm_no_buffer);
+      // Fail closed: drop the segment and keep the flow under inspection; the client's
+      // retransmission gets another chance at a buffer.
+      if (opt_.actions.fail == FailMode::kClosed) return uninspectable(Counter::fail_closed_reasm);
       passFlow(f);
       return Verdict::kForward;
     }
@@ -718,6 +843,7 @@ Worker::Verdict Worker::applyTcpBlock(Ctx& c, Flow* f, const Decision& d) {
   releaseReasm(f);
   f->state = FlowState::kBlocked;
   counters_.inc(Counter::blocked_flows);
+  addResidual(c, d);
   const ActionsConfig& a = opt_.actions;
   const PacketInfo& p = c.p;
   const uint32_t client_next = p.seq + p.payload_len;
@@ -839,8 +965,12 @@ void Worker::injectRst(Ctx& c, Toward toward) {
   // number is exactly the receiver's next expected one. The client expects the server's
   // next byte, which the trigger acknowledges; the server expects the trigger's first byte
   // (the trigger itself is dropped).
+  // SYN and FIN each take one sequence number (RFC 9293 section 3.4): a client in SYN-SENT
+  // accepts a RST only when it acknowledges the SYN (section 3.10.7.3), i.e. ack = ISN + 1.
+  const uint32_t control =
+      ((p.tcp_flags & kTcpSyn) ? 1u : 0u) + ((p.tcp_flags & kTcpFin) ? 1u : 0u);
   const uint32_t seq = toward == Toward::kClient ? p.ack : p.seq;
-  const uint32_t ack = toward == Toward::kClient ? p.seq + p.payload_len : p.ack;
+  const uint32_t ack = toward == Toward::kClient ? p.seq + p.payload_len + control : p.ack;
   inject(c, toward, [&](std::span<uint8_t> out) {
     return buildTcp(c.frame, p, toward, seq, ack, kTcpRst | kTcpAck, {}, out);
   });
@@ -870,6 +1000,9 @@ void Worker::emit(Ctx& c, EventType type, EventAction action, const Decision& d,
   e->path_len = d.app == AppProto::kHttp ? d.path_len : 0;
   std::memcpy(e->path, d.path, e->path_len);
   e->path[e->path_len] = '\0';
+  e->frame_orig_len = static_cast<uint32_t>(c.frame.size());
+  e->frame_len = static_cast<uint16_t>(std::min(c.frame.size(), kEventFrameBytes));
+  std::memcpy(e->frame, c.frame.data(), e->frame_len);
   events_.commit();
 }
 

@@ -20,7 +20,9 @@
 #include "dataplane/act/policy.h"
 #include "dataplane/common/spsc_ring.h"
 #include "dataplane/flow/flow_table.h"
+#include "dataplane/flow/ip_reassembly.h"
 #include "dataplane/flow/reassembly.h"
+#include "dataplane/flow/residual.h"
 #include "dataplane/inspect/quic/initial.h"
 #include "dataplane/parse/counters.h"
 #include "dataplane/parse/packet.h"
@@ -66,6 +68,8 @@ struct WorkerOptions {
   ActionsConfig actions;
   uint32_t flow_capacity = 65536;
   uint32_t reasm_buffers = 1024;
+  uint32_t frag_contexts = kDefaultIpReasmContexts;  // IP reassembly contexts (FRAGMENTS.md)
+  uint32_t residual_entries = kResidualEntries;      // used when actions.residual_s > 0
   uint32_t event_ring = 4096;
   bool inspect = true;  // false: forward without parsing (benchmark baseline)
   int socket_id = 0;
@@ -106,6 +110,7 @@ class Worker {
     uint16_t rx_port;
     const PortMap* ports;
     TxBatch* tx;
+    bool reassembled = false;  // frame is a datagram rebuilt from fragments (scratch)
   };
   // The decision found while inspecting a stream or datagram.
   struct Decision {
@@ -124,6 +129,14 @@ class Worker {
   Worker(const WorkerOptions& opt, rte_mempool* pool);
 
   Verdict handle(Ctx& c);
+  // An IP fragment: forwarded as it comes; the one that completes a datagram is judged with it.
+  Verdict handleFragment(Ctx& c);
+  // A packet that cannot be inspected because a resource is spent: forwarded (fail open) or
+  // dropped and counted under `closed_reason` (dataplane.fail: closed).
+  Verdict uninspectable(Counter closed_reason);
+  // Residual blocking: remembers a blocked connection's tuple / refuses a new connection to it.
+  void addResidual(const Ctx& c, const Decision& d);
+  bool residualRefuses(Ctx& c);
   Verdict handleIpRule(Ctx& c, const rules::Match& m, bool dst_matched);
   Verdict handleUdp(Ctx& c);
   Verdict handleQuic(Ctx& c);
@@ -171,7 +184,10 @@ class Worker {
   std::unique_ptr<quic::InitialCrypto> quic_crypto_;
   std::vector<uint8_t> quic_plain_;
   std::vector<QuicConn> quic_conns_;
-  Decision decision_;  // reused per packet (large: keeps it off the stack)
+  IpReassembly frags_;
+  std::vector<uint8_t> frag_frame_;          // a reassembled datagram as one frame
+  std::unique_ptr<ResidualTable> residual_;  // null when residual blocking is off
+  Decision decision_;                        // reused per packet (large: keeps it off the stack)
   Counters counters_;
   SpscRing<EventRecord> events_;
   uint64_t clock_ns_ = 0;  // newest packet time seen (drives aging)

@@ -14,7 +14,10 @@ from pathlib import Path
 
 
 def tree(d):
-    return {p.relative_to(d) for p in d.rglob("*") if p.is_file()}
+    """Files under d, without the real-client captures pcaps/real_*/ (made by
+    scripts/capture_real_clients.sh, not by the generator)."""
+    return {p.relative_to(d) for p in d.rglob("*")
+            if p.is_file() and not p.relative_to(d).parts[0].startswith("real_")}
 
 
 def main():

@@ -16,6 +16,8 @@ The case folder holds input.pcap and expect.yaml (written by scripts/gen_pcaps.p
   output:  the exact output packet sequence; each item is
              {input: i}   input packet i (0-based), byte-identical
              {inject: rst|http_redirect|http_page|dns, to: client|server, trigger: i, ...}
+           An item may add `frags: [i, j, ...]`: the trigger is then the IP datagram those
+           input fragments reassemble to (RFC 791 / RFC 8200 section 4.5), not packet i alone.
            Injected packets are checked against the trigger packet per the spec (addresses,
            ports, VLAN tags, TCP seq/ack, DNS id/question/flags) and their IPv4/TCP/UDP
            checksums and length fields are verified.
@@ -35,7 +37,7 @@ from pathlib import Path
 
 import yaml
 from scapy.layers.inet import IP, TCP, UDP
-from scapy.layers.inet6 import IPv6
+from scapy.layers.inet6 import IPv6, IPv6ExtHdrFragment
 from scapy.layers.l2 import Ether
 from scapy.packet import raw
 
@@ -162,13 +164,51 @@ def check_common(item, trig_b, out_b):
     return errs + check_checksums(out_b)
 
 
+def reassemble(frames):
+    """The unfragmented frame that IPv4 or IPv6 fragments (no overlaps, no extension headers
+    before the IPv6 Fragment header) rebuild to; L2 from the offset-0 fragment."""
+    pieces, first = [], None
+    for f in frames:
+        p = Ether(f)
+        l3 = l3_offset(f)
+        if IP in p:
+            ihl = p[IP].ihl * 4
+            off = p[IP].frag * 8
+            pieces.append((off, f[l3 + ihl:l3 + p[IP].len]))
+            if off == 0:
+                first = (f[:l3], bytearray(f[l3:l3 + ihl]), 4)
+        else:
+            fh = p[IPv6ExtHdrFragment]
+            off = fh.offset * 8
+            data = f[l3 + 48:l3 + 40 + p[IPv6].plen]
+            pieces.append((off, data))
+            if off == 0:
+                first = (f[:l3], bytearray(f[l3:l3 + 40]), 6, fh.nh)
+    data = b"".join(d for _, d in sorted(pieces, key=lambda x: x[0]))
+    l2, hdr, ver = first[0], first[1], first[2]
+    if ver == 4:
+        hdr[2:4] = struct.pack("!H", len(hdr) + len(data))
+        hdr[6:8] = struct.pack("!H", struct.unpack("!H", bytes(hdr[6:8]))[0] & 0x4000)
+        hdr[10:12] = b"\0\0"
+        s = sum(struct.unpack(f"!{len(hdr) // 2}H", bytes(hdr)))
+        while s >> 16:
+            s = (s & 0xFFFF) + (s >> 16)
+        hdr[10:12] = struct.pack("!H", ~s & 0xFFFF)
+    else:
+        hdr[4:6] = struct.pack("!H", len(data))
+        hdr[6] = first[3]
+    return bytes(l2) + bytes(hdr) + data
+
+
 def expected_seq_ack(trig, to):
     """RFC 9293 / RFC 5961 section 3.2: toward the client, seq = the client's RCV.NXT (the
     trigger's ack), ack = trigger seq + payload; toward the server (which never saw the
     trigger), seq = the trigger's seq (the server's RCV.NXT), ack = the trigger's ack."""
     t = trig[TCP]
     if to == "client":
-        return t.ack, (t.seq + tcp_payload_len(trig)) & 0xFFFFFFFF
+        # RFC 9293 section 3.4: SYN and FIN occupy a sequence number each (SEG.LEN counts them).
+        syn_fin = (1 if t.flags & TCP_FLAGS["S"] else 0) + (1 if t.flags & TCP_FLAGS["F"] else 0)
+        return t.ack, (t.seq + tcp_payload_len(trig) + syn_fin) & 0xFFFFFFFF
     return t.seq, t.ack
 
 
@@ -313,6 +353,8 @@ def check_output(expected, inputs, outputs):
                             f"packet{hint}")
             continue
         trig_b = inputs[item["trigger"]]
+        if "frags" in item:
+            trig_b = reassemble([inputs[i] for i in item["frags"]])
         where = f"output[{k}] ({item['inject']} to {item['to']} for input {item['trigger']})"
         try:
             problems = check_common(item, trig_b, out)

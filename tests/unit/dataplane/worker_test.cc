@@ -18,6 +18,7 @@
 #include "dataplane/io/mbuf_time.h"
 #include "dataplane/io/ports.h"
 #include "dataplane/pipeline/worker.h"
+#include "tests/unit/dataplane/frag_builder.h"
 #include "tests/unit/inspect/hello_builder.h"
 #include "tests/unit/inspect/quic_builder.h"
 
@@ -180,6 +181,7 @@ class WorkerTest : public testing::Test {
     o.actions = actions;
     o.flow_capacity = flows;
     o.reasm_buffers = 8;
+    o.frag_contexts = frag_contexts_;
     std::string err;
     worker_ = Worker::create(o, pool_, &err);
     ASSERT_TRUE(worker_) << err;
@@ -239,6 +241,7 @@ class WorkerTest : public testing::Test {
 
   static rte_mempool* pool_;
   static unsigned next_id_;
+  uint32_t frag_contexts_ = 16;
   FixedSnapshot snap_;
   std::unique_ptr<rules::MatchScratch> scratch_;
   std::unique_ptr<Worker> worker_;
@@ -644,6 +647,285 @@ TEST_F(WorkerTest, EchBlockPolicyBlocksEveryEchHello) {
       send(tcpFrame(c2, kServer, 1001, 5001, kTcpPsh | kTcpAck, clientHello("public.example"))),
       1u);
   EXPECT_TRUE(events().empty());
+}
+
+// ---- IP fragments (dataplane/flow/FRAGMENTS.md) ----
+
+std::vector<uint8_t> dnsQuery(uint16_t id, const std::string& name, size_t pad_to = 0) {
+  std::vector<uint8_t> q = {
+      static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+  size_t start = 0;
+  for (size_t dot = 0; dot <= name.size(); ++dot) {
+    if (dot == name.size() || name[dot] == '.') {
+      q.push_back(static_cast<uint8_t>(dot - start));
+      q.insert(q.end(), name.begin() + start, name.begin() + dot);
+      start = dot + 1;
+    }
+  }
+  q.insert(q.end(), {0, 0, 1, 0, 1});
+  if (pad_to > q.size()) {
+    // RFC 6891 OPT record with an RFC 7830 padding option, as a privacy-padding client sends.
+    const size_t opt_len = pad_to - q.size() - 11;
+    q[11] = 1;  // ARCOUNT
+    q.insert(q.end(), {0, 0, 41, 0x10, 0, 0, 0, 0, 0, static_cast<uint8_t>((opt_len + 4) >> 8),
+                       static_cast<uint8_t>(opt_len + 4), 0, 12, static_cast<uint8_t>(opt_len >> 8),
+                       static_cast<uint8_t>(opt_len)});
+    q.insert(q.end(), opt_len, 0);
+  }
+  return q;
+}
+
+const Endpoint kResolver{{10, 0, 0, 53}, 53};
+
+TEST_F(WorkerTest, FragmentedDnsQueryIsAnsweredFromTheReassembledDatagram) {
+  snap_.add("blocked.example");
+  make();
+  const auto q = dnsQuery(0x4242, "blocked.example", 1400);
+  const auto frags = fragtest::fragmentV4(udpFrame(kClient, kResolver, q), 0x77,
+                                          {{0, 1000, true}, {1000, 0, false}});
+  ASSERT_EQ(send(frags[0]), 1u);  // forwarded as it comes
+  EXPECT_FALSE(out_[0].injected);
+  ASSERT_EQ(send(frags[1]), 1u);  // completes it: dropped, the answer injected
+  EXPECT_TRUE(out_[1].injected);
+  EXPECT_EQ(out_[1].port, 0);
+  std::vector<uint8_t> b;
+  const PacketInfo a = outInfo(1, &b);
+  EXPECT_FALSE(a.fragment);
+  EXPECT_EQ(a.l4, L4::kUdp);
+  EXPECT_EQ(ipToString(a.src), "10.0.0.53");
+  EXPECT_EQ(a.sport, 53);
+  EXPECT_EQ(a.dport, 40000);
+  EXPECT_EQ(b[a.payload_offset], 0x42);
+  EXPECT_EQ(b[a.payload_offset + 3] & 0x0f, 3);  // NXDOMAIN
+  // A late copy of either piece is dropped: the resolver must not complete the datagram.
+  EXPECT_EQ(send(frags[1]), 0u);
+  EXPECT_EQ(send(frags[0]), 0u);
+  const auto ev = events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].app, AppProto::kDns);
+  EXPECT_EQ(ev[0].sport, 40000);
+  EXPECT_EQ(worker_->counters().get(Counter::frag_reassembled), 1u);
+  EXPECT_EQ(worker_->counters().get(Counter::frag_blocked), 1u);
+  EXPECT_EQ(worker_->counters().get(Counter::frag_drop_rest), 2u);
+}
+
+TEST_F(WorkerTest, FragmentedAllowedDatagramsPassUnchanged) {
+  snap_.add("blocked.example");
+  make();
+  const auto q = dnsQuery(0x4243, "allowed.example", 1400);
+  const auto frags = fragtest::fragmentV4(udpFrame(kClient, kResolver, q), 0x78,
+                                          {{1000, 0, false}, {0, 1000, true}});
+  for (const auto& f : frags) {
+    ASSERT_EQ(send(f), 1u);
+    std::vector<uint8_t> got;
+    rte_mbuf* m = out_.back().m;
+    got.assign(rte_pktmbuf_mtod(m, uint8_t*), rte_pktmbuf_mtod(m, uint8_t*) + m->data_len);
+    EXPECT_EQ(got, f);
+  }
+  EXPECT_TRUE(events().empty());
+  EXPECT_EQ(worker_->counters().get(Counter::dns_queries), 1u);
+  EXPECT_EQ(worker_->counters().get(Counter::frag_reassembled), 1u);
+}
+
+TEST_F(WorkerTest, FragmentedIpv6DnsQueryIsAnswered) {
+  snap_.add("blocked.example");
+  make();
+  const uint8_t c6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+  const uint8_t r6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x53, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53};
+  const auto full = fragtest::udp6Frame(IpAddr::v6(c6), IpAddr::v6(r6), 40000, 53,
+                                        dnsQuery(0x4244, "blocked.example", 1400));
+  const auto frags = fragtest::fragmentV6(full, 0xabcdef, {{0, 1232, true}, {1232, 0, false}});
+  ASSERT_EQ(send(frags[0]), 1u);
+  ASSERT_EQ(send(frags[1]), 1u);
+  EXPECT_TRUE(out_[1].injected);
+  const PacketInfo a = outInfo(1);
+  EXPECT_EQ(a.ip_version, 6);
+  EXPECT_EQ(a.dport, 40000);
+  EXPECT_EQ(events().size(), 1u);
+}
+
+TEST_F(WorkerTest, FragmentedQuicInitialBlocksTheFlow) {
+  snap_.add("blocked.example");
+  make();
+  const auto pkts = quicInitials("blocked.example");
+  const auto f0 = fragtest::fragmentV4(udpFrame(kClient, kServer, pkts[0]), 0x90,
+                                       {{0, 600, true}, {600, 0, false}});
+  const auto f1 = fragtest::fragmentV4(udpFrame(kClient, kServer, pkts[1]), 0x91,
+                                       {{600, 0, false}, {0, 600, true}});
+  ASSERT_EQ(send(f0[0]), 1u);
+  ASSERT_EQ(send(f0[1]), 1u);  // hello incomplete: forwarded
+  ASSERT_EQ(send(f1[0]), 1u);
+  ASSERT_EQ(send(f1[1]), 0u);  // completes the hello: dropped
+  EXPECT_EQ(send(udpFrame(kServer, kClient, std::vector<uint8_t>(1200, 0xc3))), 0u);
+  EXPECT_EQ(send(udpFrame(kClient, kServer, pkts[1])), 0u);
+  const auto ev = events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].app, AppProto::kQuic);
+  EXPECT_EQ(worker_->counters().get(Counter::frag_reassembled), 2u);
+}
+
+TEST_F(WorkerTest, FragmentedFirstTcpSegmentIsReset) {
+  snap_.add("blocked.example");
+  make();
+  handshake();
+  const auto hello = clientHello("blocked.example", 600);
+  const auto frags =
+      fragtest::fragmentV4(tcpFrame(kClient, kServer, 1001, 5001, kTcpPsh | kTcpAck, hello), 0x99,
+                           {{0, 256, true}, {256, 256, true}, {512, 0, false}});
+  ASSERT_EQ(send(frags[2]), 1u);
+  ASSERT_EQ(send(frags[0]), 1u);
+  ASSERT_EQ(send(frags[1]), 2u);  // completes it: dropped, RST both ways
+  const PacketInfo a = outInfo(out_.size() - 2), b = outInfo(out_.size() - 1);
+  EXPECT_EQ(a.tcp_flags, kTcpRst | kTcpAck);
+  EXPECT_EQ(a.seq, 5001u);
+  EXPECT_EQ(a.ack, 1001u + hello.size());
+  EXPECT_EQ(b.seq, 1001u);
+  EXPECT_EQ(send(tcpFrame(kServer, kClient, 5001, 1001, kTcpAck, {})), 0u);  // flow blocked
+  EXPECT_EQ(events().size(), 1u);
+}
+
+// RFC 5722: an IPv6 receiver discards a datagram with overlapping fragments, so cordon drops
+// the overlapping piece and the rest. IPv4 leaves overlaps to the receiver: cordon gives up
+// and the pieces follow dataplane.fail (forwarded by default).
+TEST_F(WorkerTest, OverlappingFragments) {
+  snap_.add("blocked.example");
+  make();
+  const auto q = dnsQuery(0x4245, "blocked.example", 1400);
+  const uint8_t c6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+  const uint8_t r6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x53, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53};
+  const auto full6 = fragtest::udp6Frame(IpAddr::v6(c6), IpAddr::v6(r6), 40000, 53, q);
+  const auto a6 = fragtest::fragmentV6(full6, 0x55, {{0, 800, true}, {800, 0, false}});
+  const auto b6 = fragtest::fragmentV6(full6, 0x55, {{400, 800, true}});  // overlaps a6[0]
+  ASSERT_EQ(send(a6[0]), 1u);
+  ASSERT_EQ(send(b6[0]), 0u);
+  ASSERT_EQ(send(a6[1]), 0u);
+  EXPECT_EQ(worker_->counters().get(Counter::frag_overlap), 1u);
+  EXPECT_EQ(worker_->counters().get(Counter::frag_drop_rest), 1u);
+  const auto full4 = udpFrame(kClient, kResolver, q);
+  const auto a4 = fragtest::fragmentV4(full4, 0x55, {{0, 800, true}, {800, 0, false}});
+  const auto b4 = fragtest::fragmentV4(full4, 0x55, {{400, 800, true}});
+  ASSERT_EQ(send(a4[0]), 1u);
+  ASSERT_EQ(send(b4[0]), 1u);
+  ASSERT_EQ(send(a4[1]), 1u);
+  EXPECT_EQ(worker_->counters().get(Counter::frag_overlap), 2u);
+  EXPECT_EQ(worker_->counters().get(Counter::frag_give_up_rest), 1u);
+  EXPECT_EQ(worker_->counters().get(Counter::dns_queries), 0u);
+  EXPECT_TRUE(events().empty());
+}
+
+TEST_F(WorkerTest, FragmentPoolExhaustionFailsOpenOrClosed) {
+  snap_.add("blocked.example");
+  for (const FailMode mode : {FailMode::kOpen, FailMode::kClosed}) {
+    ActionsConfig act;
+    act.fail = mode;
+    frag_contexts_ = 2;
+    make(Mode::kInline, act);
+    const auto q = dnsQuery(0x4246, "blocked.example", 1400);
+    const auto full = udpFrame(kClient, kResolver, q);
+    for (uint16_t id = 1; id <= 2; ++id) {
+      ASSERT_EQ(send(fragtest::fragmentV4(full, id, {{0, 800, true}})[0]), 1u);
+    }
+    const auto third = fragtest::fragmentV4(full, 3, {{0, 800, true}, {800, 0, false}});
+    const size_t expect = mode == FailMode::kOpen ? 1 : 0;
+    EXPECT_EQ(send(third[0]), expect);
+    EXPECT_EQ(send(third[1]), expect);
+    EXPECT_EQ(worker_->counters().get(Counter::frag_no_context), 2u);
+    EXPECT_EQ(worker_->counters().get(Counter::fail_closed_frag), 2 - 2 * expect);
+    // After the timeout the pool is free again and the datagram is inspected.
+    const uint64_t later = 1'000'000'000 + kIpReasmTimeoutNs + 1;
+    EXPECT_EQ(send(third[0], later), 1u);
+    EXPECT_EQ(send(third[1], later), 1u);  // NXDOMAIN injected, fragment dropped
+    EXPECT_TRUE(out_.back().injected);
+    EXPECT_EQ(worker_->counters().get(Counter::frag_timeout), 2u);
+    events();
+    TearDown();
+  }
+}
+
+// ---- dataplane.fail: closed ----
+
+TEST_F(WorkerTest, FullFlowTableFailsClosed) {
+  snap_.add("blocked.example");
+  ActionsConfig act;
+  act.fail = FailMode::kClosed;
+  make(Mode::kInline, act, 1024);
+  uint64_t forwarded = 0;
+  for (uint32_t i = 0; i < 3000; ++i) {
+    Endpoint c = kClient;
+    c.ip[2] = static_cast<uint8_t>(i >> 8);
+    c.ip[3] = static_cast<uint8_t>(i);
+    forwarded += send(tcpFrame(c, kServer, i * 7, 0, kTcpSyn, {}));
+    for (auto& o : out_) rte_pktmbuf_free(o.m);
+    out_.clear();
+  }
+  const uint64_t full = worker_->counters().get(Counter::flow_table_full);
+  EXPECT_GT(full, 0u);
+  EXPECT_EQ(worker_->counters().get(Counter::fail_closed_flow_table), full);
+  EXPECT_EQ(forwarded, 3000 - full);
+}
+
+// ---- Residual blocking (actions.residual) ----
+
+TEST_F(WorkerTest, ResidualBlockingRefusesNewConnectionsForAWhile) {
+  snap_.add("blocked.example");
+  ActionsConfig act;
+  act.residual_s = 60;
+  make(Mode::kInline, act);
+  handshake();
+  ASSERT_EQ(send(tcpFrame(kClient, kServer, 1001, 5001, kTcpPsh | kTcpAck,
+                          clientHello("blocked.example"))),
+            2u);
+  for (auto& o : out_) rte_pktmbuf_free(o.m);
+  out_.clear();
+  // A new connection from another port to the same server and port: RST toward the client.
+  Endpoint c2 = kClient;
+  c2.port = 40001;
+  ASSERT_EQ(send(tcpFrame(c2, kServer, 777, 0, kTcpSyn, {}), 2'000'000'000), 1u);
+  EXPECT_TRUE(out_[0].injected);
+  EXPECT_EQ(out_[0].port, 0);
+  const PacketInfo r = outInfo(0);
+  EXPECT_EQ(r.tcp_flags, kTcpRst | kTcpAck);
+  EXPECT_EQ(r.seq, 0u);
+  EXPECT_EQ(r.ack, 778u);
+  EXPECT_EQ(r.dport, 40001);
+  // Another server port, or another client: inspected as usual.
+  Endpoint s2 = kServer;
+  s2.port = 8443;
+  EXPECT_EQ(send(tcpFrame(c2, s2, 900, 0, kTcpSyn, {}), 2'000'000'000), 1u);
+  EXPECT_FALSE(out_.back().injected);
+  Endpoint other = kClient;
+  other.ip[3] = 9;
+  EXPECT_EQ(send(tcpFrame(other, kServer, 900, 0, kTcpSyn, {}), 2'000'000'000), 1u);
+  EXPECT_FALSE(out_.back().injected);
+  // After the residual time the tuple is free again.
+  c2.port = 40002;
+  EXPECT_EQ(send(tcpFrame(c2, kServer, 999, 0, kTcpSyn, {}), 62'000'000'000), 1u);
+  EXPECT_FALSE(out_.back().injected);
+  EXPECT_EQ(worker_->counters().get(Counter::residual_dropped), 1u);
+  EXPECT_EQ(worker_->counters().get(Counter::residual_added), 1u);
+  // Events: only the original block.
+  EXPECT_EQ(events().size(), 1u);
+}
+
+TEST_F(WorkerTest, ResidualBlockingCoversQuicButNeverDns) {
+  snap_.add("blocked.example");
+  ActionsConfig act;
+  act.residual_s = 60;
+  make(Mode::kInline, act);
+  const auto pkts = quicInitials("blocked.example");
+  ASSERT_EQ(send(udpFrame(kClient, kServer, pkts[0])), 1u);
+  ASSERT_EQ(send(udpFrame(kClient, kServer, pkts[1])), 0u);
+  // A new QUIC connection (another source port) with an allowed name: refused unseen.
+  Endpoint c2 = kClient;
+  c2.port = 40001;
+  EXPECT_EQ(send(udpFrame(c2, kServer, quicInitials("allowed.example")[0])), 0u);
+  EXPECT_EQ(worker_->counters().get(Counter::residual_dropped), 1u);
+  // DNS blocks leave no residual entry: the next allowed query to the resolver passes.
+  ASSERT_EQ(send(udpFrame(kClient, kResolver, dnsQuery(1, "blocked.example"))), 1u);
+  EXPECT_TRUE(out_.back().injected);
+  ASSERT_EQ(send(udpFrame(kClient, kResolver, dnsQuery(2, "allowed.example"))), 1u);
+  EXPECT_FALSE(out_.back().injected);
+  EXPECT_EQ(worker_->counters().get(Counter::residual_added), 1u);
 }
 
 }  // namespace

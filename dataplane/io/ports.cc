@@ -318,7 +318,16 @@ void LivePorts::workerLoop(WorkerState* ws) {
   };
 
   // relaxed: the flag only asks the loop to end; no data is published through it.
-  while (!ws->stop->load(std::memory_order_relaxed)) {
+  // Orderly stop: worker 0 (the spreader) stops receiving first; the others keep draining
+  // their spread rings until worker 0 is done and the ring is empty, so nothing received is
+  // left behind uninspected.
+  auto keep_going = [&] {
+    if (!ws->stop->load(std::memory_order_relaxed)) return true;
+    if (ws->idx == 0 || !ws->ring) return false;
+    // acquire: pairs with worker 0's release store, so its last enqueues are visible.
+    return !spreader_done_.load(std::memory_order_acquire) || !rte_ring_empty(ws->ring);
+  };
+  while (keep_going()) {
     const RuleSet* rs = slot->acquire();
     if (rs != mine) {
       w->setSnapshot(rs->snap.get(), rs->scratch[ws->idx].get());
@@ -363,7 +372,9 @@ void LivePorts::workerLoop(WorkerState* ws) {
           done += rte_ring_sp_enqueue_burst(states_[t]->ring,
                                             reinterpret_cast<void**>(spread[t] + done),
                                             spread_n[t] - done, nullptr);
-          if (done == spread_n[t] || ws->stop->load(std::memory_order_relaxed)) break;
+          // Worker t runs until worker 0 is done, so waiting always ends; only a worker that
+          // has already left (it cannot, short of a bug) would be bypassed.
+          if (done == spread_n[t] || !states_[t]->running.load(std::memory_order_acquire)) break;
           rte_pause();
         }
         for (unsigned i = done; i < spread_n[t]; ++i) {
@@ -402,6 +413,8 @@ void LivePorts::workerLoop(WorkerState* ws) {
     }
   }
   slot->offline(ws->idx);
+  if (ws->idx == 0) spreader_done_.store(true, std::memory_order_release);
+  ws->running.store(false, std::memory_order_release);
 }
 
 bool LivePorts::run(const std::vector<Worker*>& workers, RuleSlot* slot,
@@ -424,6 +437,8 @@ bool LivePorts::run(const std::vector<Worker*>& workers, RuleSlot* slot,
     return false;
   }
   run_start_ns_.store(monoNs(), std::memory_order_relaxed);
+  spreader_done_.store(false, std::memory_order_relaxed);
+  for (auto& st : states_) st->running.store(true, std::memory_order_relaxed);
   for (size_t i = 0; i < workers.size(); ++i) {
     WorkerState* ws = states_[i].get();
     ws->worker = workers[i];
@@ -432,7 +447,12 @@ bool LivePorts::run(const std::vector<Worker*>& workers, RuleSlot* slot,
     const int rc = rte_eal_remote_launch(lcoreMain, ws, lcores[i]);
     if (rc != 0) {
       *err = "cannot launch worker " + std::to_string(i) + " on lcore " + std::to_string(lcores[i]);
-      // Ask the ones already running to stop.
+      // Ask the ones already running to stop; the rest never ran (worker 0 must not wait
+      // on their rings).
+      for (size_t j = i; j < states_.size(); ++j) {
+        states_[j]->running.store(false, std::memory_order_release);
+      }
+      if (i == 0) spreader_done_.store(true, std::memory_order_release);
       const_cast<std::atomic<bool>&>(stop).store(true, std::memory_order_relaxed);
       rte_eal_mp_wait_lcore();
       return false;

@@ -83,8 +83,8 @@ class LivePorts {
   void shutdown();
 
   uint64_t txDropped() const;
-  // Packets forwarded uninspected because their worker had stopped (shutdown only: a full
-  // spread ring otherwise back-pressures worker 0).
+  // Packets forwarded uninspected because their worker had already stopped (should stay 0:
+  // a full spread ring back-pressures worker 0, and workers stop in order).
   uint64_t spreadOverflow() const;
   std::vector<PortReport> reports() const;
   // Nanoseconds of the longest gap between two loop iterations of any worker since the last
@@ -115,6 +115,7 @@ class LivePorts {
     // Written by the worker only; read by the control thread (relaxed).
     std::atomic<uint64_t> tx_dropped{0};
     std::atomic<uint64_t> spread_overflow{0};
+    std::atomic<bool> running{false};  // set before launch, cleared when its loop ends
     std::atomic<uint64_t> max_gap_ns{0};
     std::atomic<uint64_t> busy_ns{0};
   };
@@ -135,6 +136,7 @@ class LivePorts {
   rte_spinlock_t tx_lock_[kMaxPorts] = {};  // used only where workers share a tx queue
   std::vector<std::unique_ptr<WorkerState>> states_;
   std::atomic<uint64_t> run_start_ns_{0};
+  std::atomic<bool> spreader_done_{false};  // worker 0 has left its loop
 };
 
 }  // namespace cordon

@@ -529,12 +529,21 @@ bool CompiledSnapshot::build(const std::vector<ListSource>& lists, std::vector<s
     }
   }
   if (errors->size() != errors_before) return false;
+  const auto lap = [stats, t = std::chrono::steady_clock::now()](double* field) mutable {
+    const auto now = std::chrono::steady_clock::now();
+    if (stats != nullptr) *field = std::chrono::duration<double, std::milli>(now - t).count();
+    t = now;
+  };
+  double ignored = 0;
+  lap(stats != nullptr ? &stats->parse_ms : &ignored);
 
   int bad = -1;
   std::string message;
   for (PatternSet* set : {&host_re_, &url_re_}) {
     bool reused = false;
-    if (set->compile(&bad, &message, options.cache, &reused)) {
+    const bool ok = set->compile(&bad, &message, options.cache, &reused);
+    if (stats != nullptr) lap(set == &host_re_ ? &stats->host_re_ms : &stats->url_re_ms);
+    if (ok) {
       if (reused && stats != nullptr) ++stats->patterns_reused;
       continue;
     }
@@ -551,7 +560,9 @@ bool CompiledSnapshot::build(const std::vector<ListSource>& lists, std::vector<s
     return false;
   }
   finishUrlPrefixes();
+  if (stats != nullptr) lap(&stats->url_prefix_ms);
   materialise();
+  if (stats != nullptr) lap(&stats->materialise_ms);
   return true;
 }
 

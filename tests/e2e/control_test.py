@@ -138,6 +138,26 @@ events: {{max_bytes: 32M, keep: 20}}
               len(followed) == 200 and all(json.loads(l)["app_proto"] == "dns" for l in followed),
               f"{len(followed)} lines")
 
+        # Garbage, an endless line, and a client that hangs up mid-command: each is answered
+        # or dropped, and the daemon keeps serving.
+        import socket as pysocket
+        c1 = pysocket.socket(pysocket.AF_UNIX)
+        c1.connect(sock)
+        c1.sendall(b"\x00\xffgarbage\n")
+        garbage = c1.recv(4096)
+        c1.close()
+        c2 = pysocket.socket(pysocket.AF_UNIX)
+        c2.connect(sock)
+        c2.sendall(b"x" * 100000)  # no newline, over the request cap
+        c2.close()
+        c3 = pysocket.socket(pysocket.AF_UNIX)
+        c3.connect(sock)
+        c3.sendall(b"sta")  # half a command, then gone
+        c3.close()
+        r = ctl(sock, "status", "--json")
+        check("garbage gets an error; oversized and cut-off requests are dropped; still serving",
+              b'"error"' in garbage and r.returncode == 0, garbage[:80])
+
         r = ctl(sock, "status", user="65534")  # nobody:nogroup
         check("a user without permission cannot use the socket",
               r.returncode == 2 and "not permitted" in r.stderr, r.stderr.strip())

@@ -45,7 +45,8 @@ unsigned uint(const std::string& file, const YAML::Node& n, const std::string& w
 }
 
 void loadDataplane(const std::string& file, const YAML::Node& dp, Config* c) {
-  checkKeys(file, dp, "dataplane", {"mode", "workers", "eal", "ports", "flow_table_size", "fail"});
+  checkKeys(file, dp, "dataplane",
+            {"mode", "workers", "eal", "ports", "flow_table_size", "fail", "inject_copies"});
   if (dp["mode"]) {
     const std::string m = str(file, dp["mode"], "dataplane.mode");
     if (m == "inline") {
@@ -69,6 +70,10 @@ void loadDataplane(const std::string& file, const YAML::Node& dp, Config* c) {
     }
   }
   if (dp["workers"]) c->workers = uint(file, dp["workers"], "dataplane.workers", 1, 128);
+  if (dp["inject_copies"]) {
+    c->actions.inject_copies = static_cast<uint8_t>(
+        uint(file, dp["inject_copies"], "dataplane.inject_copies", 1, kMaxInjectCopies));
+  }
   if (dp["flow_table_size"]) {
     c->flow_table_size =
         uint(file, dp["flow_table_size"], "dataplane.flow_table_size", 1024, 1u << 26);

@@ -43,3 +43,6 @@ if [[ ! -s $wmix/manifest.json || $gen -nt $wmix/manifest.json ]]; then
 fi
 /usr/bin/python3 tests/bench/workers/run_workers.py --bin "$build/bin" --mix "$wmix" \
   --reps "$reps" --report "$build/bench/workers.txt"
+
+# 5. cycles per packet by class in one worker (tests/bench/worker): bulk, candidate, blocked, DNS
+ninja -C "$build" bench_worker >/dev/null && "$build/bin/bench_worker" | tee "$build/bench/worker_cycles.txt"

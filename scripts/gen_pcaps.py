@@ -1362,6 +1362,35 @@ packets whose verdict was drop (the blocked query and ClientHello)."""
 
 
 @case
+def mirror_inject_copies():
+    c = Case("mirror_inject_copies", "dataplane.inject_copies: 2 in mirror mode: every injected "
+             "packet (DNS answer, RSTs) is written twice, back to back.",
+             rules="blocked.example\n", config={"dataplane": {"inject_copies": 2}}, mirror=True)
+    p = Path2(CLIENT, RESOLVER)
+    q = dns_query(0x9D01, "blocked.example")
+    i = c.drop(udp(p, 49101, 53, q), note="not written (blocked query)")
+    c.dns(i, q, rcode=3)
+    c.dns(i, q, rcode=3)
+    c.event(**dns_event(CLIENT, 49101, RESOLVER, "blocked.example", "blocked.example"))
+    f = TcpFlow(CLIENT, TLS_SRV, 49103, 443, 0x29200000, 0x39200000)
+    for fr in f.handshake():
+        c.fwd(fr)
+    i = c.drop(f.c(tls_records(client_hello("blocked.example"))))
+    c.rst(i, to=("client", "client", "server", "server"))
+    c.event(**tls_event(f, "blocked.example", "blocked.example"))
+    c.fwd(udp(p, 49102, 53, dns_query(0x9D02, "allowed.example")))
+    for k in range(len(c.notes)):
+        c.notes[k] = c.notes[k].replace("forwarded unchanged", "not written (mirror)")
+    c.why = """
+ISSUE 4 item 1: in mirror mode cordon races the real server's answer, so each injected packet
+can be sent several times (`dataplane.inject_copies`, 1..4). With 2, the output holds the
+NXDOMAIN answer twice, then the client-bound RST twice and the server-bound RST twice, each
+copy byte-identical to the first; `injected` counts every copy. Allowed traffic is still not
+written (mirror mode forwards nothing)."""
+    return c
+
+
+@case
 def malformed_packets():
     c = Case("malformed_packets", "Truncated and inconsistent headers, absurd lengths and "
              "garbage, several carrying a blocked name: all pass unchanged, no event, no crash.",

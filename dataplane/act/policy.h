@@ -24,6 +24,11 @@ enum class EchPolicy : uint8_t { kPass, kBlock };
 // it per reason. ARCHITECTURE.md "Bad input and faults": fail-open by default.
 enum class FailMode : uint8_t { kOpen, kClosed };
 
+// Mirror mode sends each injected packet up to this many times: cordon races the real
+// server's answer, and a copy that arrives just after a lost or late first one still wins.
+// More copies than this only add load on the inject port.
+inline constexpr uint8_t kMaxInjectCopies = 4;
+
 struct ActionsConfig {
   TlsAction tls = TlsAction::kReset;
   // HTTP default: redirect when a location is configured, else reset.
@@ -40,6 +45,9 @@ struct ActionsConfig {
   uint32_t residual_s = 0;
   // dataplane.fail (kept here so it reaches every worker with the rest of the policy).
   FailMode fail = FailMode::kOpen;
+  // dataplane.inject_copies (1..kMaxInjectCopies): mirror mode emits each injected packet
+  // this many times. Inline mode ignores it (the trigger is dropped, there is no race).
+  uint8_t inject_copies = 1;
 };
 
 }  // namespace cordon

@@ -35,7 +35,9 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
   params.hash_func_init_val = 0;
   params.socket_id = socket_id;
   // Single writer (the owning worker), no concurrent readers: no RW-concurrency flags.
-  params.extra_flag = 0;
+  // Extendable buckets: an insert fails only when every key slot is taken, never because
+  // the key's two cuckoo buckets are full, so a slot freed by eviction is always usable.
+  params.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
   t->h_ = rte_hash_create(&params);
   if (!t->h_) {
     *err = "cannot create flow table '" + name + "': " + rte_strerror(rte_errno);

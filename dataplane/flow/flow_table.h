@@ -69,6 +69,12 @@ class FlowTable {
   // before `cutoff_ns`; calls on_erase(flow) first. Returns the number erased.
   template <typename F>
   uint32_t age(uint64_t cutoff_ns, uint32_t budget, F on_erase);
+  // Approximate LRU (Redis-style sampled eviction): visits up to `slots` slots from a
+  // rotating cursor and returns the used flow with the lowest rank(flow), or nullptr when
+  // none is eligible (rank returns kNotEvictable). O(slots), no per-packet list upkeep.
+  static constexpr uint64_t kNotEvictable = UINT64_MAX;
+  template <typename R>
+  Flow* sampleVictim(uint32_t slots, R rank);
   uint32_t size() const { return count_; }
   uint32_t capacity() const { return static_cast<uint32_t>(flows_.size()); }
 
@@ -79,7 +85,26 @@ class FlowTable {
   std::vector<uint8_t> used_;
   uint32_t count_ = 0;
   uint32_t age_cursor_ = 0;
+  uint32_t evict_cursor_ = 0;
 };
+
+template <typename R>
+Flow* FlowTable::sampleVictim(uint32_t slots, R rank) {
+  Flow* best = nullptr;
+  uint64_t best_rank = kNotEvictable;
+  const uint32_t n = capacity();
+  for (uint32_t i = 0; i < slots && n; ++i) {
+    const uint32_t idx = evict_cursor_;
+    evict_cursor_ = (evict_cursor_ + 1) % n;
+    if (!used_[idx]) continue;
+    const uint64_t r = rank(static_cast<const Flow&>(flows_[idx]));
+    if (r < best_rank) {
+      best_rank = r;
+      best = &flows_[idx];
+    }
+  }
+  return best;
+}
 
 template <typename F>
 uint32_t FlowTable::age(uint64_t cutoff_ns, uint32_t budget, F on_erase) {

@@ -957,6 +957,18 @@ void Worker::inject(Ctx& c, Toward toward, Build build) {
   }
   c.tx->items[c.tx->n++] = {m, port, true};
   counters_.inc(Counter::injected);
+  // Mirror mode: extra copies to win the race against the real server's answer.
+  const uint8_t copies = opt_.mode == Mode::kMirror ? opt_.actions.inject_copies : 1;
+  for (uint8_t i = 1; i < copies; ++i) {
+    rte_mbuf* dup = c.tx->n < kTxCapacity ? rte_pktmbuf_copy(m, pool_, 0, UINT32_MAX) : nullptr;
+    if (!dup) {
+      counters_.inc(Counter::inject_no_mbuf);
+      return;
+    }
+    setMbufTimeNs(dup, c.now_ns);
+    c.tx->items[c.tx->n++] = {dup, port, true};
+    counters_.inc(Counter::injected);
+  }
 }
 
 void Worker::injectRst(Ctx& c, Toward toward) {
@@ -1006,8 +1018,36 @@ void Worker::emit(Ctx& c, EventType type, EventAction action, const Decision& d,
   events_.commit();
 }
 
+bool Worker::evictOne(uint64_t now_ns) {
+  // Rank: class in the top two bits (passed flows need no state and go first, then flows
+  // still being inspected, then blocked flows idle past kEvictBlockedAfterNs), then age.
+  static constexpr uint64_t kAgeMask = (1ull << 62) - 1;
+  Flow* victim = flows_->sampleVictim(kEvictSampleSlots, [now_ns](const Flow& f) {
+    uint64_t cls = 0;
+    switch (f.state) {
+      case FlowState::kPassed:
+        cls = 0;
+        break;
+      case FlowState::kInspect:
+        cls = 1;
+        break;
+      case FlowState::kBlocked:
+        if (now_ns < f.last_ns + kEvictBlockedAfterNs) return FlowTable::kNotEvictable;
+        cls = 2;
+        break;
+    }
+    return (cls << 62) | std::min(f.last_ns, kAgeMask);
+  });
+  if (!victim) return false;
+  releaseReasm(victim);
+  flows_->erase(victim);
+  counters_.inc(Counter::flow_evicted);
+  return true;
+}
+
 Flow* Worker::newFlow(const FlowKey& k, hash_sig_t sig, bool client_is_lo, uint64_t now_ns) {
   Flow* f = flows_->insert(k, sig);
+  if (!f && evictOne(now_ns)) f = flows_->insert(k, sig);
   if (!f) {
     counters_.inc(Counter::flow_table_full);
     return nullptr;

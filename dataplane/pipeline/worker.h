@@ -31,9 +31,10 @@
 namespace cordon {
 
 inline constexpr uint16_t kBurstSize = 32;
-// At most two injected packets per decision (one toward each end).
+// At most two injected packets per decision (one toward each end), each sent up to
+// kMaxInjectCopies times in mirror mode (dataplane.inject_copies).
 inline constexpr uint16_t kMaxInjectPerPacket = 2;
-inline constexpr uint16_t kTxCapacity = kBurstSize * (1 + kMaxInjectPerPacket);
+inline constexpr uint16_t kTxCapacity = kBurstSize * (1 + kMaxInjectPerPacket * kMaxInjectCopies);
 inline constexpr uint16_t kMaxPorts = 16;
 // A connection idle this long loses its flow entry (blocked ones too: a client that has
 // been quiet for two minutes has given up).
@@ -41,6 +42,13 @@ inline constexpr uint64_t kFlowIdleTimeoutNs = 120'000'000'000ull;
 // Flow slots the ager visits per burst: the whole table is swept every
 // capacity / kAgeBudgetPerBurst bursts.
 inline constexpr uint32_t kAgeBudgetPerBurst = 64;
+// Slots sampled per eviction when a new flow meets a full table (approximate LRU, as
+// Redis's maxmemory-samples): enough to find an old passed flow with high probability,
+// few enough to stay O(1) per new flow.
+inline constexpr uint32_t kEvictSampleSlots = 8;
+// A blocked flow idle for less than this is never evicted: its later packets (retransmitted
+// hellos, the server's answer) must keep being dropped.
+inline constexpr uint64_t kEvictBlockedAfterNs = 5'000'000'000ull;
 // Client datagrams a QUIC flow may take to deliver its whole ClientHello. Browsers need one
 // or two (post-quantum key shares), a few more with retransmissions or a Retry; past this
 // the flow passes uninspected (fail-open, counted) so a stream of Initials for one
@@ -156,7 +164,11 @@ class Worker {
   Verdict applyDnsUdpBlock(Ctx& c, const Decision& d);
   Verdict applyQuicBlock(Ctx& c, Flow* f, const Decision& d);
 
+  // Creates the entry for k; when the table is full, evicts the least recently used of a
+  // sample of passed, inspecting or long-idle blocked flows first. nullptr when nothing
+  // eligible was found (counted as flow_table_full).
   Flow* newFlow(const FlowKey& k, hash_sig_t sig, bool client_is_lo, uint64_t now_ns);
+  bool evictOne(uint64_t now_ns);
   void releaseReasm(Flow* f);
   void passFlow(Flow* f);
   void eraseFlow(Flow* f);

@@ -377,6 +377,35 @@ TEST_F(WorkerTest, MirrorModeEmitsOnlyInjections) {
   EXPECT_TRUE(out_[0].injected && out_[1].injected);
 }
 
+// dataplane.inject_copies: mirror mode sends each injected packet N times, back to back
+// and byte-identical; inline mode ignores it.
+TEST_F(WorkerTest, MirrorModeEmitsInjectCopies) {
+  snap_.add("blocked.example");
+  ActionsConfig act;
+  act.inject_copies = 3;
+  make(Mode::kMirror, act);
+  handshake();
+  const auto hello = clientHello("blocked.example");
+  ASSERT_EQ(send(tcpFrame(kClient, kServer, 1001, 5001, kTcpAck, hello)), 6u);
+  std::vector<std::vector<uint8_t>> got(6);
+  for (size_t i = 0; i < 6; ++i) {
+    outInfo(i, &got[i]);
+    EXPECT_TRUE(out_[i].injected);
+    EXPECT_EQ(out_[i].port, out_[0].port);
+  }
+  for (size_t i : {1u, 2u}) EXPECT_EQ(got[i], got[0]);
+  for (size_t i : {4u, 5u}) EXPECT_EQ(got[i], got[3]);
+  EXPECT_NE(got[0], got[3]);  // one RST toward each end
+  EXPECT_EQ(worker_->counters().get(Counter::injected), 6u);
+  EXPECT_EQ(events().size(), 1u);
+
+  for (auto& o : out_) rte_pktmbuf_free(o.m);
+  out_.clear();
+  make(Mode::kInline, act);
+  handshake();
+  EXPECT_EQ(send(tcpFrame(kClient, kServer, 1001, 5001, kTcpAck, hello)), 2u);
+}
+
 TEST_F(WorkerTest, MonitorAndExceptionPass) {
   snap_.add("watched.example", rules::ListAction::kMonitor);
   snap_.add("excepted.example", rules::ListAction::kBlock, true);
@@ -398,21 +427,70 @@ TEST_F(WorkerTest, MonitorAndExceptionPass) {
 }
 
 // A full flow table never blocks traffic: new flows pass uninspected and are counted.
-TEST_F(WorkerTest, FullFlowTableFailsOpen) {
+// A full table evicts by sampled LRU (kEvictSampleSlots): a SYN flood far beyond the
+// table's size still gives every new flow state, and a flow blocked moments ago stays
+// blocked however much the table churns.
+TEST_F(WorkerTest, FullFlowTableEvictsButKeepsRecentlyBlockedFlows) {
   snap_.add("blocked.example");
   make(Mode::kInline, {}, 1024);
+  handshake();
+  const auto hello = clientHello("blocked.example");
+  ASSERT_EQ(send(tcpFrame(kClient, kServer, 1001, 5001, kTcpPsh | kTcpAck, hello)), 2u);
   for (uint32_t i = 0; i < 3000; ++i) {
     Endpoint c = kClient;
+    c.ip[1] = 1;  // never kClient itself
     c.ip[2] = static_cast<uint8_t>(i >> 8);
     c.ip[3] = static_cast<uint8_t>(i);
-    ASSERT_EQ(send(tcpFrame(c, kServer, i * 7, 0, kTcpSyn, {})), 1u);
+    ASSERT_EQ(send(tcpFrame(c, kServer, i * 7, 0, kTcpSyn, {}), 1'000'000'000 + i), 1u);
     for (auto& o : out_) rte_pktmbuf_free(o.m);  // the test pool is smaller than 3000
     out_.clear();
   }
-  EXPECT_GT(worker_->counters().get(Counter::flow_table_full), 0u);
+  const Counters& k = worker_->counters();
+  EXPECT_EQ(k.get(Counter::flow_table_full), 0u);
+  EXPECT_EQ(k.get(Counter::flows_created), 3001u);
+  EXPECT_GE(k.get(Counter::flow_evicted), 3001u - 1100u);
   EXPECT_LE(worker_->activeFlows(), 1100u);
-  for (auto& o : out_) rte_pktmbuf_free(o.m);
-  out_.clear();
+  // The blocked connection's later packets, both ways, are still dropped.
+  const uint64_t t = 1'000'000'000 + 3000;
+  EXPECT_EQ(send(tcpFrame(kServer, kClient, 5001, 1001, kTcpAck, {}), t), 0u);
+  EXPECT_EQ(send(tcpFrame(kClient, kServer, 1001, 5001, kTcpPsh | kTcpAck, hello), t), 0u);
+}
+
+// Passed flows (no state needed) are evicted before flows still being inspected.
+TEST_F(WorkerTest, EvictionPrefersPassedFlows) {
+  snap_.add("blocked.example");
+  make(Mode::kInline, {}, 1024);
+  const uint32_t n = 1100 + 16;  // more than the table holds (rte_hash rounds up a little)
+  auto client = [](uint32_t i) {
+    Endpoint c = kClient;
+    c.ip[2] = static_cast<uint8_t>(i >> 8);
+    c.ip[3] = static_cast<uint8_t>(i);
+    return c;
+  };
+  for (uint32_t i = 0; i < n; ++i) {
+    const Endpoint c = client(i);
+    const uint64_t t = 1'000'000'000 + i;
+    send(tcpFrame(c, kServer, 1000, 0, kTcpSyn, {}), t);
+    if (i % 4 != 3) {  // three in four connections: an allowed hello passes them (kPassed)
+      send(tcpFrame(kServer, c, 5000, 1001, kTcpSyn | kTcpAck, {}), t);
+      send(tcpFrame(c, kServer, 1001, 5001, kTcpAck, clientHello("allowed.example")), t);
+    }
+    for (auto& o : out_) rte_pktmbuf_free(o.m);
+    out_.clear();
+  }
+  ASSERT_GT(worker_->counters().get(Counter::flow_evicted), 0u);
+  ASSERT_EQ(worker_->counters().get(Counter::flow_table_full), 0u);
+  // Every connection still inspecting kept its entry: its hello finds it (no new flow).
+  const uint64_t created = worker_->counters().get(Counter::flows_created);
+  for (uint32_t i = 3; i < n; i += 4) {
+    EXPECT_EQ(
+        send(tcpFrame(client(i), kServer, 1001, 5001, kTcpAck, clientHello("blocked.example")),
+             2'000'000'000),
+        2u);
+    for (auto& o : out_) rte_pktmbuf_free(o.m);
+    out_.clear();
+  }
+  EXPECT_EQ(worker_->counters().get(Counter::flows_created), created);
 }
 
 TEST_F(WorkerTest, GarbageNeverBlocks) {
@@ -844,24 +922,42 @@ TEST_F(WorkerTest, FragmentPoolExhaustionFailsOpenOrClosed) {
 
 // ---- dataplane.fail: closed ----
 
+// Fail-closed when nothing can be evicted: a table full of flows blocked moments ago.
 TEST_F(WorkerTest, FullFlowTableFailsClosed) {
   snap_.add("blocked.example");
   ActionsConfig act;
   act.fail = FailMode::kClosed;
   make(Mode::kInline, act, 1024);
-  uint64_t forwarded = 0;
-  for (uint32_t i = 0; i < 3000; ++i) {
+  const auto hello = clientHello("blocked.example");
+  for (uint32_t i = 0; i < 1200; ++i) {  // mid-stream hellos: each blocks a new flow
     Endpoint c = kClient;
     c.ip[2] = static_cast<uint8_t>(i >> 8);
+    c.ip[3] = static_cast<uint8_t>(i);
+    send(tcpFrame(c, kServer, 1001, 5001, kTcpAck, hello));
+    for (auto& o : out_) rte_pktmbuf_free(o.m);
+    out_.clear();
+  }
+  ASSERT_EQ(worker_->counters().get(Counter::flow_evicted), 0u);
+  const uint64_t full_before = worker_->counters().get(Counter::flow_table_full);
+  ASSERT_GT(full_before, 0u);
+  uint64_t forwarded = 0;
+  for (uint32_t i = 0; i < 100; ++i) {
+    Endpoint c = kClient;
+    c.ip[1] = 1;
     c.ip[3] = static_cast<uint8_t>(i);
     forwarded += send(tcpFrame(c, kServer, i * 7, 0, kTcpSyn, {}));
     for (auto& o : out_) rte_pktmbuf_free(o.m);
     out_.clear();
   }
   const uint64_t full = worker_->counters().get(Counter::flow_table_full);
-  EXPECT_GT(full, 0u);
+  EXPECT_EQ(full, full_before + 100);
   EXPECT_EQ(worker_->counters().get(Counter::fail_closed_flow_table), full);
-  EXPECT_EQ(forwarded, 3000 - full);
+  EXPECT_EQ(forwarded, 0u);
+  // Once the blocked flows have been idle past kEvictBlockedAfterNs they can make room.
+  EXPECT_EQ(send(tcpFrame({{10, 9, 9, 9}, 40000}, kServer, 1, 0, kTcpSyn, {}),
+                 1'000'000'000 + kEvictBlockedAfterNs + 1),
+            1u);
+  EXPECT_EQ(worker_->counters().get(Counter::flow_evicted), 1u);
 }
 
 // ---- Residual blocking (actions.residual) ----

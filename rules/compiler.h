@@ -31,11 +31,11 @@ struct CompileStats {
   size_t exceptions = 0;                            // "@@" rules among them
   size_t rules = 0;
   size_t lists = 0;
-  size_t inactive = 0;                // rules outside their validity window at `now` (not matched)
-  size_t duplicates = 0;              // repeated rules within one list (the first one kept)
-  size_t skipped = 0;                 // invalid entries skipped by lists with strict: false
-  size_t warnings_total = 0;          // warnings, including those not kept in `warnings`
-  size_t patterns_reused = 0;         // Hyperscan databases taken from the PatternCache (0-2)
+  size_t inactive = 0;         // rules outside their validity window at `now` (not matched)
+  size_t duplicates = 0;       // repeated rules within one list (the first one kept)
+  size_t skipped = 0;          // invalid entries skipped by lists with strict: false
+  size_t warnings_total = 0;   // warnings, including those not kept in `warnings`
+  size_t patterns_reused = 0;  // Hyperscan databases taken from the PatternCache (0-2)
   // Wall time of the compile phases (benchmarks): reading and parsing the lists including
   // the domain-table inserts, the Hyperscan compile of the re: and url-re: sets, grouping
   // the URL prefixes, and materialising the rule table.
@@ -44,7 +44,7 @@ struct CompileStats {
   double url_re_ms = 0;
   double url_prefix_ms = 0;
   double materialise_ms = 0;
-  std::vector<std::string> warnings;  // "file:line: reason"
+  std::vector<std::string> warnings;                        // "file:line: reason"
   std::vector<std::pair<std::string, ListFormat>> formats;  // list name, format read
 };
 
@@ -54,6 +54,11 @@ struct CompileOptions {
   int64_t now = kNoTimeBound;
   // Reuse of compiled Hyperscan databases across compiles (rules/pattern_set.h).
   PatternCache* cache = nullptr;
+  // Shards per regex set (rules/pattern_set.h); 0: by the set's share of the hardware
+  // threads, bounded. The re: and url-re: sets compile concurrently unless
+  // serial_patterns is set.
+  size_t pattern_shards = 0;
+  bool serial_patterns = false;
 };
 
 // compileSnapshot() that also reports per-kind counts in *stats (may be nullptr).

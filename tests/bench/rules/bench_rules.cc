@@ -3,7 +3,10 @@
 //   bench_rules domains N          compile N domain rules; snapshot file and memory per domain;
 //                                  load time of the file; reload reusing the pattern cache
 //   bench_rules mixed N U R        N domains + U URL-prefix rules + R regexes (url-re:/re:);
-//                                  compile, then a reload with changed domains only
+//                                  compile (with the time of each phase), then a reload
+//                                  with changed domains only; BENCH_PATTERN_SHARDS=K forces
+//                                  K shards per regex set (default: by core share),
+//                                  BENCH_PATTERN_SERIAL=1 compiles the two sets in turn
 //   bench_rules lookup N,N...      matchHost() median/p99 ns per size (random names, ~5% hit)
 //   bench_rules hs-literal N       a Hyperscan literal database (hs_compile_lit_multi) of
 //                                  N of the same domains, for comparison
@@ -95,6 +98,13 @@ std::shared_ptr<const r::Snapshot> compile(const std::vector<r::ListSource>& lis
   std::vector<std::string> errors;
   r::CompileOptions o;
   o.cache = cache;
+  // BENCH_PATTERN_SHARDS=1 compiles each regex set as one database (the layout before
+  // sharding), for a before/after comparison in one run.
+  if (const char* k = std::getenv("BENCH_PATTERN_SHARDS")) {
+    o.pattern_shards = std::strtoull(k, nullptr, 10);
+  }
+  // BENCH_PATTERN_SERIAL=1: the re: and url-re: sets one after the other (as before).
+  o.serial_patterns = std::getenv("BENCH_PATTERN_SERIAL") != nullptr;
   const auto t0 = Clock::now();
   auto snap = r::compileSnapshot(lists, &errors, stats, o);
   *ms = msSince(t0);
@@ -171,6 +181,34 @@ int modeMixed(size_t n, size_t urls, size_t regexes) {
   auto snap = compile(lists, &stats, &cache, &ms);
   std::printf("domains %zu\nurl_rules %zu\nregexes %zu\ncompile_ms %.1f\n", n, urls, regexes, ms);
   std::printf("rules %zu\n", snap->ruleCount());
+  std::printf(
+      "phase_parse_ms %.1f\nphase_host_re_ms %.1f\nphase_url_re_ms %.1f\n"
+      "phase_url_prefix_ms %.1f\nphase_materialise_ms %.1f\n",
+      stats.parse_ms, stats.host_re_ms, stats.url_re_ms, stats.url_prefix_ms, stats.materialise_ms);
+  {
+    // matchHost()/matchUrl() on names that no domain rule decides: the regex sets are
+    // scanned (every shard of a set, when nothing matches).
+    auto scratch = snap->newScratch();
+    std::vector<std::string> qs;
+    for (int i = 0; i < 100000; ++i) qs.push_back(name(rng, 2 + rng() % 2));
+    size_t hits = 0;
+    std::vector<double> host_ns;
+    std::vector<double> url_ns;
+    for (size_t b = 0; b + 1000 <= qs.size(); b += 1000) {
+      auto t0 = Clock::now();
+      for (size_t i = b; i < b + 1000; ++i) hits += snap->matchHost(qs[i], scratch.get()).matched();
+      host_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / 1000);
+      t0 = Clock::now();
+      for (size_t i = b; i < b + 1000; ++i) {
+        hits += snap->matchUrl(qs[i], "/video/123/abc", scratch.get()).matched();
+      }
+      url_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / 1000);
+    }
+    std::sort(host_ns.begin(), host_ns.end());
+    std::sort(url_ns.begin(), url_ns.end());
+    std::printf("match_host_median_ns %.1f\nmatch_url_median_ns %.1f\nmatch_hits %zu\n",
+                host_ns[host_ns.size() / 2], url_ns[url_ns.size() / 2], hits);
+  }
   const std::string file = tmpDir() + "/bench-rules-mixed.snap";
   std::string err;
   if (!r::saveSnapshot(*snap, file, &err)) return 2;

@@ -162,10 +162,70 @@ TEST_F(BrokenFile, ForeignFiles) {
   std::string d = data_;
   d[8] = 99;
   EXPECT_EQ(loadError(d),
-            file_ + ": snapshot format version 99, this build reads version 1 (recompile it)");
+            file_ + ": snapshot format version 99, this build reads version 2 (recompile it)");
+  d[8] = 1;  // the layout before pattern sets were sharded
+  EXPECT_EQ(loadError(d),
+            file_ + ": snapshot format version 1, this build reads version 2 (recompile it)");
   std::string error;
   EXPECT_EQ(loadSnapshot(dir_.path() + "/missing.snap", &error), nullptr);
   EXPECT_EQ(error, dir_.path() + "/missing.snap: No such file or directory");
+}
+
+// A sharded pattern set decides by the lowest add() index, whatever the shard count, and
+// survives write/read with its shards.
+TEST(PatternSet, ShardsKeepPrecedenceAndRoundTrip) {
+  // add() index: 0 block "b[0-9]", 1 block "a", 2 exception "safe", 3 block "^xa",
+  // 4 exception "xsafe", 5 block "ab".
+  const auto build = [](PatternSet* p, size_t shards) {
+    p->add("b[0-9]", HS_FLAG_DOTALL, 10, false);
+    p->add("a", HS_FLAG_DOTALL, 11, false);
+    p->add("safe", HS_FLAG_DOTALL, 12, true);
+    p->add("^xa", HS_FLAG_DOTALL, 13, false);
+    p->add("xsafe", HS_FLAG_DOTALL, 14, true);
+    p->add("ab", HS_FLAG_DOTALL, 15, false);
+    p->setShardCount(shards);
+    int bad = 0;
+    std::string msg;
+    ASSERT_TRUE(p->compile(&bad, &msg)) << msg;
+  };
+  const auto decide = [](const PatternSet& p, std::string_view text) {
+    hs_scratch_t* s = nullptr;
+    EXPECT_TRUE(p.allocScratch(&s));
+    uint32_t block = kNoRule;
+    uint32_t exception = kNoRule;
+    p.scan(text, s, &block, &exception);
+    hs_free_scratch(s);
+    return std::make_pair(block, exception);
+  };
+  const std::vector<std::pair<std::string, std::pair<uint32_t, uint32_t>>> cases = {
+      {"zzz", {kNoRule, kNoRule}}, {"ab", {11, kNoRule}},  {"xab", {11, kNoRule}},
+      {"ab b1", {10, kNoRule}},    {"xa", {11, kNoRule}},  {"a xsafe", {kNoRule, 12}},
+      {"xsafe", {kNoRule, 12}},    {"b1ab", {10, kNoRule}}};
+  for (size_t shards : {1, 2, 3, 6}) {
+    PatternSet p;
+    build(&p, shards);
+    EXPECT_EQ(p.shards(), shards);
+    for (const auto& [text, want] : cases)
+      EXPECT_EQ(decide(p, text), want) << text << " " << shards;
+    ByteWriter w;
+    std::string error;
+    ASSERT_TRUE(p.write(&w, &error)) << error;
+    PatternSet q;
+    ByteReader r(w.data());
+    ASSERT_TRUE(q.read(&r, 16, &error)) << error;
+    EXPECT_EQ(q.shards(), shards);
+    for (const auto& [text, want] : cases)
+      EXPECT_EQ(decide(q, text), want) << text << " " << shards;
+    hs_scratch_t* s = nullptr;
+    ASSERT_TRUE(q.allocScratch(&s));
+    EXPECT_EQ(q.scanAll("b1ab safe", s), (std::vector<uint32_t>{10, 11, 12, 15}));
+    hs_free_scratch(s);
+  }
+  EXPECT_EQ(PatternSet::shardCount(10000, 2), 2u);
+  EXPECT_EQ(PatternSet::shardCount(10000, 64), 2u);
+  EXPECT_EQ(PatternSet::shardCount(100000, 64), PatternSet::kMaxShards);
+  EXPECT_EQ(PatternSet::shardCount(600, 64), 1u);
+  EXPECT_EQ(PatternSet::shardCount(10000, 0), 1u);
 }
 
 TEST(PatternCache, DomainOnlyReloadReusesRegexDatabases) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "rules/domain_table.h"
 #include "rules/list_parser.h"
 #include "rules/normalize.h"
 #include "rules/snapshot.h"
@@ -564,6 +565,39 @@ TEST(Snapshot, ManyLabelsAndLongNames) {
   const auto scratch = snap->newScratch();
   EXPECT_EQ(snap->matchHost(deep, scratch.get()).rule->pattern, "=" + deep);
   EXPECT_EQ(snap->matchHost("b." + deep.substr(2), scratch.get()).rule->pattern, "example.com");
+}
+
+}  // namespace
+}  // namespace cordon::rules
+
+namespace cordon::rules {
+namespace {
+
+// findSuffixes() reports every listed suffix on a label boundary, shortest first, for
+// names of up to kMaxHostLen bytes whose dots fall at every offset of an 8-byte word.
+TEST(DomainTable, FindSuffixesAtWordEdges) {
+  for (size_t len = 1; len <= 20; ++len) {
+    for (size_t shift = 0; shift < 8; ++shift) {
+      std::string host(shift + 1, 'x');
+      while (host.size() + len + 1 <= kMaxHostLen)
+        host += "." + std::string(len, static_cast<char>('a' + len % 26));
+      std::vector<size_t> want;  // suffix lengths, shortest first; every other one listed
+      DomainTable t;
+      size_t k = 0;
+      for (size_t pos = host.size(); pos-- > 0;) {
+        if (pos != 0 && host[pos - 1] != '.') continue;
+        if (k++ % 2 == 0) {
+          *t.ruleRef(host.substr(pos), kFlavourDomain) = static_cast<uint32_t>(pos);
+          want.push_back(host.size() - pos);
+        }
+      }
+      DomainTable::SuffixHit hits[DomainTable::kMaxLabels];
+      const size_t n = t.findSuffixes(host, hits);
+      std::vector<size_t> got;
+      for (size_t i = 0; i < n; ++i) got.push_back(hits[i].name_len);
+      EXPECT_EQ(got, want) << host;
+    }
+  }
 }
 
 }  // namespace

@@ -17,6 +17,13 @@ struct Piece {
   bool more;        // More Fragments; by default set unless the piece reaches the end
 };
 
+// Appends payload[offset, offset + len) to *f; bytes past the payload's end (a piece that
+// claims more than the datagram holds, for overlap tests) are zeros.
+inline void appendPiece(const std::vector<uint8_t>& payload, size_t offset, size_t len,
+                        std::vector<uint8_t>* f) {
+  for (size_t i = offset; i < offset + len; ++i) f->push_back(i < payload.size() ? payload[i] : 0);
+}
+
 // Fragments an Ethernet + IPv4 (IHL 5) frame; `pieces` in the order they should be returned.
 inline std::vector<std::vector<uint8_t>> fragmentV4(const std::vector<uint8_t>& frame, uint16_t id,
                                                     const std::vector<Piece>& pieces) {
@@ -38,7 +45,7 @@ inline std::vector<std::vector<uint8_t>> fragmentV4(const std::vector<uint8_t>& 
     const uint16_t sum = checksumFold(checksumAdd(std::span<const uint8_t>(f).subspan(ip, hl), 0));
     f[ip + 10] = static_cast<uint8_t>(sum >> 8);
     f[ip + 11] = static_cast<uint8_t>(sum);
-    f.insert(f.end(), payload.begin() + pc.offset, payload.begin() + pc.offset + len);
+    appendPiece(payload, pc.offset, len, &f);
     out.push_back(f);
   }
   return out;
@@ -62,7 +69,7 @@ inline std::vector<std::vector<uint8_t>> fragmentV6(const std::vector<uint8_t>& 
     f.insert(f.end(), {nh, 0, static_cast<uint8_t>(of >> 8), static_cast<uint8_t>(of),
                        static_cast<uint8_t>(id >> 24), static_cast<uint8_t>(id >> 16),
                        static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id)});
-    f.insert(f.end(), payload.begin() + pc.offset, payload.begin() + pc.offset + len);
+    appendPiece(payload, pc.offset, len, &f);
     out.push_back(f);
   }
   return out;

@@ -90,6 +90,7 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--report")
     args = ap.parse_args()
+    args.mix = os.path.abspath(args.mix)  # the config lives in a temp dir
     work = tempfile.mkdtemp(prefix="cordon-bench-workers-")
     results = {}
     lines = []

@@ -127,11 +127,15 @@ ParseStatus parseRequestLine(std::string_view line, HttpRequest* out) {
   if (!isToken(out->method)) return ParseStatus::kMalformed;
   line.remove_prefix(sp1);
   line = trimWs(line);
-  const size_t sp2 = line.find_first_of(" \t");
+  // The version is the last word. Whatever lies between the method and it is the target,
+  // raw spaces included: invalid per section 3, but lenient servers (Python's http.server,
+  // several embedded ones) accept "GET /a b HTTP/1.1", so treating it as malformed would let
+  // such a request through uninspected.
+  const size_t sp2 = line.find_last_of(" \t");
   // HTTP/0.9 ("GET /") has no version and no Host: nothing to inspect.
   if (sp2 == std::string_view::npos) return ParseStatus::kUnsupported;
-  out->target = line.substr(0, sp2);
-  const std::string_view version = trimWs(line.substr(sp2));
+  out->target = trimWs(line.substr(0, sp2));
+  const std::string_view version = line.substr(sp2 + 1);
   for (const char c : out->target) {
     if (static_cast<unsigned char>(c) < ' ' || c == 0x7f) return ParseStatus::kMalformed;
   }

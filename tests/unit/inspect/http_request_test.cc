@@ -228,7 +228,14 @@ const Case kCases[] = {
     {"HTTP/0.9 has no version", "GET /\r\n\r\n", ParseStatus::kUnsupported},
     {"lower-case version", "GET / http/1.1\r\n\r\n", ParseStatus::kMalformed},
     {"garbage version", "GET / HTTP/1.1x\r\n\r\n", ParseStatus::kMalformed},
-    {"three words in the target", "GET /a b HTTP/1.1\r\n\r\n", ParseStatus::kMalformed},
+    // Invalid per RFC 9112 section 3, but accepted by lenient servers (seen in the nDPI
+    // corpus: WebattackRCE, "GET /cgi-bin/...;cat /etc/passwd|?data=Download HTTP/1.1"): the
+    // Host must still be read, or the request would pass uninspected.
+    {"raw space inside the target", "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", ParseStatus::kOk, "a",
+     "/a b"},
+    {"raw spaces and a blocked host",
+     "GET /x;cat /etc/passwd|?d=1 HTTP/1.1\r\nHost: blocked.example\r\n\r\n", ParseStatus::kOk,
+     "blocked.example", "/x;cat /etc/passwd|?d=1"},
     {"method only", "GET\r\n\r\n", ParseStatus::kMalformed},
     {"control byte in the target", "GET /a\x01 HTTP/1.1\r\n\r\n", ParseStatus::kMalformed},
     {"malformed request line is reported before the head ends", "GET / HTTP/9\r\nHost: a",

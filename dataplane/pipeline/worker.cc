@@ -393,17 +393,24 @@ Worker::Verdict Worker::handleQuic(Ctx& c) {
   return inspectQuic(c, f, payload);
 }
 
+bool Worker::acquireReasm(Ctx& c, Flow* f, Verdict* v) {
+  f->reasm = reasm_.acquire(c.now_ns);
+  if (f->reasm >= 0) return true;
+  counters_.inc(Counter::reasm_no_buffer);
+  if (opt_.actions.fail == FailMode::kClosed) {
+    // Fail closed: drop this packet and keep the flow under inspection; the client's
+    // retransmission gets another chance at a buffer.
+    *v = uninspectable(Counter::fail_closed_reasm);
+  } else {
+    passFlow(f);
+    *v = Verdict::kForward;
+  }
+  return false;
+}
+
 Worker::Verdict Worker::inspectQuic(Ctx& c, Flow* f, std::span<const uint8_t> datagram) {
   if (f->reasm < 0) {
-    f->reasm = reasm_.acquire(c.now_ns);
-    if (f->reasm < 0) {
-      counters_.inc(Counter::reasm_no_buffer);
-      // Fail closed: drop this datagram and keep the flow under inspection; the client's
-      // retransmission gets another chance at a buffer.
-      if (opt_.actions.fail == FailMode::kClosed) return uninspectable(Counter::fail_closed_reasm);
-      passFlow(f);
-      return Verdict::kForward;
-    }
+    if (Verdict v; !acquireReasm(c, f, &v)) return v;
     quic_conns_[static_cast<size_t>(f->reasm)] = QuicConn{};
   }
   ReasmBuffer& buf = reasm_.at(f->reasm);
@@ -628,15 +635,7 @@ Worker::Verdict Worker::inspectSegment(Ctx& c, Flow* f) {
   }
 
   if (f->reasm < 0) {
-    f->reasm = reasm_.acquire(c.now_ns);
-    if (f->reasm < 0) {
-      counters_.inc(Counter::reasm_no_buffer);
-      // Fail closed: drop the segment and keep the flow under inspection; the client's
-      // retransmission gets another chance at a buffer.
-      if (opt_.actions.fail == FailMode::kClosed) return uninspectable(Counter::fail_closed_reasm);
-      passFlow(f);
-      return Verdict::kForward;
-    }
+    if (Verdict v; !acquireReasm(c, f, &v)) return v;
     counters_.inc(Counter::reasm_started);
   }
   ReasmBuffer& buf = reasm_.at(f->reasm);

@@ -154,6 +154,9 @@ class Worker {
   bool echBlocks(const Decision& d) const;
   Verdict handleTcp(Ctx& c);
   Verdict inspectSegment(Ctx& c, Flow* f);
+  // Gives f a reassembly buffer. False when none is free, with *v what the packet gets:
+  // fail open passes the flow uninspected, fail closed drops only this packet.
+  bool acquireReasm(Ctx& c, Flow* f, Verdict* v);
   StreamOutcome inspectStream(Ctx& c, Flow* f, std::span<const uint8_t> data, Decision* d);
   // Looks up a host (and path) and records monitor/exception outcomes; true to enforce.
   bool judge(Ctx& c, Decision* d, std::string_view raw_host, std::string_view raw_path,

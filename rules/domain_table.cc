@@ -1,7 +1,12 @@
 #include "rules/domain_table.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace cordon::rules {
 namespace {
@@ -24,93 +29,188 @@ inline uint64_t load64(const char* p) {
   return v;
 }
 
-inline uint64_t load32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
-// 1-8 bytes as one word, never reading outside [p, p+n). Injective for a given n.
-inline uint64_t loadTail(const char* p, size_t n) {
-  if (n == 0) return 0;  // an empty label (only in names that were not normalised)
-  if (n >= 4) return load32(p) | (load32(p + n - 4) << 32);
-  const auto b = [p](size_t i) { return static_cast<uint64_t>(static_cast<unsigned char>(p[i])); };
-  return b(0) | (b(n / 2) << 8) | (b(n - 1) << 16);
-}
-
-inline uint64_t hashLabel(const char* p, size_t n) {
-  uint64_t h = n * kMulLabel;
-  while (n > 8) {
-    h = fold(h ^ load64(p), kMulChunk);
-    p += 8;
-    n -= 8;
+// A name as the hash reads it: 8-byte windows that never leave name[0, n). Names under
+// 8 bytes are copied into a zero-padded word first, so every window is a plain load and
+// every label is read without a branch on its position or length. (Copying every name into
+// a padded buffer instead cost more than the whole walk: GCC emits `rep movsq` for it.)
+class NameWindows {
+ public:
+  NameWindows(const char* p, size_t n) : p_(p), n_(n) {
+    if (n < 8) {
+      for (size_t i = 0; i < n; ++i) small_[i] = p[i];
+      p_ = small_;
+    }
   }
-  return fold(h ^ loadTail(p, n), kMulChunk);
+  size_t size() const { return n_; }
+
+  // Bytes [off, off + len) as the low bytes of a word, len <= 8, off + len <= n. With
+  // len > 0, off - at <= 7; an empty range at off == n (a trailing dot's empty label) may
+  // give 8, hence the & 7 (the mask makes the result 0 either way).
+  uint64_t bytes(size_t off, size_t len) const {
+    const size_t at = std::min(off, last());
+    return (load64(p_ + at) >> (8 * ((off - at) & 7))) & kLowBytes[len];
+  }
+  // The last min(len, 8) bytes before `end`, as the low bytes of a word.
+  uint64_t tail(size_t end, size_t len) const {
+    const size_t k = std::min<size_t>(len, 8);
+    return bytes(end - k, k);
+  }
+  // Bit 8i+7 set for every dot among bytes [8w, 8w + 8) (exact: no borrow between bytes).
+  uint64_t dots(size_t w) const {
+    constexpr uint64_t kDots = 0x2e2e2e2e2e2e2e2eull;
+    constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7full;
+    const uint64_t x = bytes(8 * w, std::min<size_t>(8, n_ - 8 * w)) ^ kDots;
+    return ~(((x & kLow7) + kLow7) | x | kLow7);
+  }
+  uint64_t word(size_t off) const { return load64(p_ + off); }  // off + 8 <= n
+
+ private:
+  static constexpr uint64_t kLowBytes[9] = {0,
+                                            0xffull,
+                                            0xffffull,
+                                            0xffffffull,
+                                            0xffffffffull,
+                                            0xffffffffffull,
+                                            0xffffffffffffull,
+                                            0xffffffffffffffull,
+                                            ~uint64_t{0}};
+  size_t last() const { return std::max<size_t>(n_, 8) - 8; }  // the last window's start
+
+  const char* p_;
+  size_t n_;
+  char small_[8] = {};
+};
+
+// Hash of the suffix one label longer than the one `state` stands for; the label is
+// bytes [off, off + len). Labels of up to 16 bytes (nearly all) cost one multiply: the
+// last 8 bytes go into one operand and the bytes before them into the other.
+inline uint64_t extend(uint64_t state, const NameWindows& name, size_t off, size_t len) {
+  uint64_t h = state ^ (len * kMulLabel);
+  while (len > 16) {
+    h = fold(h ^ name.word(off), kMulChunk);
+    off += 8;
+    len -= 8;
+  }
+  const size_t head = len > 8 ? len - 8 : 0;
+  return fold(h ^ name.tail(off + len, len), kMulSuffix ^ name.bytes(off, head));
 }
 
-// Hash of the suffix one label longer than the one `state` stands for.
-inline uint64_t extend(uint64_t state, const char* label, size_t n) {
-  return fold(state ^ hashLabel(label, n), kMulSuffix);
+// Calls emit(hash, suffix_len) for every label-boundary suffix of the name, shortest first
+// (com, example.com, www.example.com), at most kMaxLabels times. The dots are found 8 bytes
+// at a time, then visited from the right with clz.
+template <typename Emit>
+inline void forEachSuffix(const NameWindows& name, Emit&& emit) {
+  const size_t n = name.size();
+  constexpr size_t kWords = (kMaxHostLen + 7) / 8;
+  uint64_t dots[kWords];
+  const size_t words = (n + 7) / 8;
+  for (size_t w = 0; w < words; ++w) dots[w] = name.dots(w);
+  uint64_t h = kSeed;
+  size_t end = n;
+  size_t count = 0;
+  for (size_t w = words; w-- > 0;) {
+    uint64_t m = dots[w];
+    while (m != 0) {
+      const size_t bit = 63 - static_cast<size_t>(__builtin_clzll(m));
+      m ^= uint64_t{1} << bit;
+      const size_t dot = 8 * w + bit / 8;
+      h = extend(h, name, dot + 1, end - dot - 1);
+      emit(h, n - dot - 1);
+      if (++count == DomainTable::kMaxLabels) return;
+      end = dot;
+    }
+  }
+  emit(extend(h, name, 0, end), n);
 }
 
 }  // namespace
 
 DomainTable::DomainTable()
-    : ctrl_(kInitialSlots, 0), slots_(kInitialSlots), mask_(kInitialSlots - 1) {}
+    : ctrl_(kInitialSlots, 0), slots_(kInitialSlots), groups_(kInitialSlots / kGroup) {}
 
 uint64_t DomainTable::hashName(std::string_view name) {
-  uint64_t h = kSeed;
-  size_t end = name.size();
-  for (size_t i = name.size(); i > 0; --i) {
-    if (name[i - 1] == '.') {
-      h = extend(h, name.data() + i, end - i);
-      end = i - 1;
-    }
-  }
-  return extend(h, name.data(), end);
+  if (name.size() > kMaxHostLen) name = name.substr(0, kMaxHostLen);  // callers check
+  uint64_t hash = 0;
+  forEachSuffix(NameWindows(name.data(), name.size()), [&hash](uint64_t h, size_t) { hash = h; });
+  return hash;
 }
 
 void DomainTable::reserve(size_t names) {
-  size_t want = kInitialSlots;
-  while (want < names * 2) want <<= 1;
-  if (want <= slots_.size()) return;
-  std::vector<Slot, HugePageAllocator<Slot>> old(want);
+  const size_t groups = std::max(kInitialSlots / kGroup,
+                                 (names * kLoadDen + kLoadNum * kGroup - 1) / (kLoadNum * kGroup));
+  if (groups * kGroup <= slots_.size()) return;
+  if (groups > kMaxGroups) throw std::length_error("too many names");
+  std::vector<Slot, HugePageAllocator<Slot>> old(groups * kGroup);
   old.swap(slots_);
-  ctrl_.assign(want, 0);
-  mask_ = want - 1;
+  ctrl_.assign(groups * kGroup, 0);
+  groups_ = groups;
   for (const Slot& s : old) {
     if (s.flags == 0) continue;
-    size_t i = s.tag & mask_;
-    while (ctrl_[i] != 0) i = (i + 1) & mask_;
+    const size_t i = freeSlot(s.tag);
     slots_[i] = s;
     ctrl_[i] = ctrlOf(s.tag);
   }
 }
 
 void DomainTable::grow() {
-  reserve(slots_.size());
+  reserve(size_ * 2);
+}
+
+// The control bytes of one group: bit i of *match set when byte i equals c, of *empty when
+// byte i is 0.
+inline void groupMasks(const uint8_t* group, uint8_t c, uint32_t* match, uint32_t* empty) {
+#if defined(__SSE2__)
+  const __m128i g = _mm_loadu_si128(reinterpret_cast<const __m128i*>(group));
+  *match = static_cast<uint32_t>(
+      _mm_movemask_epi8(_mm_cmpeq_epi8(g, _mm_set1_epi8(static_cast<char>(c)))));
+  *empty = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(g, _mm_setzero_si128())));
+#else
+  *match = *empty = 0;
+  for (unsigned i = 0; i < DomainTable::kGroup; ++i) {
+    *match |= static_cast<uint32_t>(group[i] == c) << i;
+    *empty |= static_cast<uint32_t>(group[i] == 0) << i;
+  }
+#endif
 }
 
 inline size_t DomainTable::probe(uint32_t tag, std::string_view name) const {
   const uint8_t c = ctrlOf(tag);
-  size_t i = tag & mask_;
+  size_t g = homeGroup(tag);
   for (;;) {
-    const uint8_t have = ctrl_[i];
-    if (have == 0) return i;
-    if (have == c) {
+    uint32_t match;
+    uint32_t empty;
+    groupMasks(&ctrl_[g], c, &match, &empty);
+    for (; match != 0; match &= match - 1) {
+      const size_t i = g + static_cast<size_t>(__builtin_ctz(match));
       const Slot& s = slots_[i];
       if (s.tag == tag && s.name_len == name.size() &&
-          std::memcmp(arena_.data() + s.name_off, name.data(), name.size()) == 0) {
+          std::memcmp(name.size() <= 16 ? s.inl : arena_.data() + s.name_off, name.data(),
+                      name.size()) == 0) {
         return i;
       }
     }
-    i = (i + 1) & mask_;
+    // Names are never removed, so a group with a free slot ends the probe sequence.
+    if (empty != 0) return g + static_cast<size_t>(__builtin_ctz(empty));
+    g += kGroup;
+    if (g == slots_.size()) g = 0;
+  }
+}
+
+inline size_t DomainTable::freeSlot(uint32_t tag) const {
+  size_t g = homeGroup(tag);
+  for (;;) {
+    uint32_t match;
+    uint32_t empty;
+    groupMasks(&ctrl_[g], 0, &match, &empty);
+    if (empty != 0) return g + static_cast<size_t>(__builtin_ctz(empty));
+    g += kGroup;
+    if (g == slots_.size()) g = 0;
   }
 }
 
 uint32_t* DomainTable::ruleRef(std::string_view name, Flavour flavour, uint32_t* name_off) {
   if (name.empty() || name.size() > kMaxHostLen) throw std::invalid_argument("bad name length");
-  if ((size_ + 1) * 2 > slots_.size()) grow();
+  if ((size_ + 1) * kLoadDen > slots_.size() * kLoadNum) grow();
   const auto tag = static_cast<uint32_t>(hashName(name));
   const size_t i = probe(tag, name);
   Slot& s = slots_[i];
@@ -122,6 +222,7 @@ uint32_t* DomainTable::ruleRef(std::string_view name, Flavour flavour, uint32_t*
     s.tag = tag;
     s.name_off = static_cast<uint32_t>(arena_.size());
     s.name_len = static_cast<uint8_t>(name.size());
+    if (name.size() <= 16) std::memcpy(s.inl, name.data(), name.size());
     arena_.insert(arena_.end(), name.begin(), name.end());
     ++size_;
     s.flags = bit;
@@ -157,19 +258,13 @@ size_t DomainTable::findSuffixes(std::string_view host, SuffixHit* hits) const {
   uint32_t tags[kMaxLabels];
   uint16_t lens[kMaxLabels];
   size_t count = 0;
-  uint64_t h = kSeed;
-  size_t end = n;
-  for (size_t pos = n; pos-- > 0 && count < kMaxLabels;) {
-    if (pos == 0 || host[pos - 1] == '.') {  // a label starts at pos
-      h = extend(h, host.data() + pos, end - pos);
-      end = pos == 0 ? 0 : pos - 1;
-      const auto tag = static_cast<uint32_t>(h);
-      tags[count] = tag;
-      lens[count] = static_cast<uint16_t>(n - pos);
-      __builtin_prefetch(&ctrl_[tag & mask_]);
-      ++count;
-    }
-  }
+  forEachSuffix(NameWindows(host.data(), n), [&](uint64_t h, size_t len) {
+    const auto tag = static_cast<uint32_t>(h);
+    tags[count] = tag;
+    lens[count] = static_cast<uint16_t>(len);
+    __builtin_prefetch(&ctrl_[homeGroup(tag)]);
+    ++count;
+  });
   // Pass 2: probe.
   size_t found = 0;
   for (size_t k = 0; k < count; ++k) {
@@ -212,7 +307,7 @@ bool DomainTable::read(ByteReader* r, uint32_t rule_count) {
   }
   slots_.assign(kInitialSlots, Slot());
   ctrl_.assign(kInitialSlots, 0);
-  mask_ = kInitialSlots - 1;
+  groups_ = kInitialSlots / kGroup;
   size_ = 0;
   reserve(stored.size());
   const size_t multi_names = multi_.size() / kFlavourCount;
@@ -230,7 +325,8 @@ bool DomainTable::read(ByteReader* r, uint32_t rule_count) {
     const auto tag = static_cast<uint32_t>(hashName(name));
     const size_t i = probe(tag, name);
     if (ctrl_[i] != 0) return false;  // the same name twice
-    slots_[i] = Slot{tag, st.name_off, st.value, st.name_len, st.flags, 0};
+    slots_[i] = Slot{tag, st.name_off, st.value, st.name_len, st.flags, 0, {}};
+    if (name.size() <= 16) std::memcpy(slots_[i].inl, name.data(), name.size());
     ctrl_[i] = ctrlOf(tag);
     ++size_;
   }

@@ -4,16 +4,21 @@
 // Design (ARCHITECTURE.md "Matching strategy"): a lookup walks the query name label by label
 // from the right (for a.b.example.com it probes com, example.com, b.example.com,
 // a.b.example.com), one probe per label. There are no per-entry heap strings: every name
-// lives in one byte arena and a slot holds only hash tag, arena offset, length, flavour
-// flags and a rule index, so 1M names cost one allocation for the slots and one for the
-// arena. Slots are 16 bytes; the table is kept at most half full (linear probing).
+// lives in one byte arena and a 32-byte slot holds hash tag, arena offset, length, flavour
+// flags, a rule index and, for names of up to 16 bytes (most listed names), the name
+// itself, so that a hit is confirmed without a second cache miss into the arena.
 //
-// The hash is built label by label from the right (each label hashed 8 bytes at a time,
-// then folded into the running state with a 64x64->128 multiply), so one right-to-left
-// pass over the query yields the hash of every suffix. Beside the 16-byte slots sits a
-// one-byte control array (as in Abseil's SwissTable): 0 for empty, else 0x80 | 7 hash
-// bits. It is 1/16 of the slot array (2 MiB at 1M names) and stays in cache, so a name
-// that is not listed (most lookups) is rejected without touching the slots at all.
+// The hash is built label by label from the right (each label read 8 bytes at a time and
+// folded into the running state with one 64x64->128 multiply for labels of up to 16
+// bytes), so one right-to-left pass over the query yields the hash of every suffix.
+// Beside the slots sits a one-byte control array (as in Abseil's SwissTable): 0 for empty,
+// else 8 hash bits. Probing compares a group of 16 control bytes at once (SSE2), so a name
+// that is not listed (most lookups) is rejected with one load and no slot access, and the
+// table can be 70% full; its size need not be a power of two (multiply-shift).
+//
+// Measured (bench_rules lookup, random names with ~15% near-hits, this 2-CPU VM): the
+// previous linear-probing table with a byte-by-byte label walk took 94 ns at 1K names and
+// 112-117 ns at 1M; this one 55 ns and 77-82 ns.
 //
 // One slot per name carries up to six flavours: exact (=name), subdomains-only (*.name),
 // domain (name and subdomains), each as a block rule or as an exception.
@@ -50,8 +55,9 @@ class DomainTable {
     uint8_t name_len = 0;
     uint8_t flags = 0;  // bit f set: flavour f present; 0 = empty slot
     uint16_t pad = 0;
+    char inl[16] = {};  // the name itself when it fits (name_len <= 16)
   };
-  static_assert(sizeof(Slot) == 16);
+  static_assert(sizeof(Slot) == 32);
 
   // A suffix of the query name that is in the table.
   struct SuffixHit {
@@ -60,6 +66,11 @@ class DomainTable {
   };
   // Most labels a name of kMaxHostLen bytes can have ("a.b.c...").
   static constexpr size_t kMaxLabels = (kMaxHostLen + 1) / 2;
+  // Control bytes are compared 16 at a time (one SSE2 compare); a probe moves group by group.
+  static constexpr size_t kGroup = 16;
+  // Most names per slot before the table grows: kLoadNum / kLoadDen.
+  static constexpr size_t kLoadNum = 7;
+  static constexpr size_t kLoadDen = 10;
 
   DomainTable();
 
@@ -94,20 +105,34 @@ class DomainTable {
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  size_t memoryBytes() const { return slots_.capacity() * sizeof(Slot) + arena_.capacity(); }
+  size_t memoryBytes() const {
+    return slots_.capacity() * sizeof(Slot) + ctrl_.capacity() + arena_.capacity() +
+           multi_.capacity() * sizeof(uint32_t);
+  }
 
   static uint64_t hashName(std::string_view name);
 
  private:
   void grow();
-  size_t probe(uint32_t tag, std::string_view name) const;  // slot index (maybe empty)
-  static uint8_t ctrlOf(uint32_t tag) { return static_cast<uint8_t>(0x80 | (tag >> 25)); }
+  // The slot of `name`, or the free slot where it would go.
+  size_t probe(uint32_t tag, std::string_view name) const;
+  size_t freeSlot(uint32_t tag) const;  // where a name known to be new goes
+  static uint8_t ctrlOf(uint32_t tag) {
+    const auto c = static_cast<uint8_t>(tag >> 24);
+    return c != 0 ? c : 1;
+  }
+  // The first slot of the tag's home group: the low 24 bits of the tag scaled to the group
+  // count (Lemire's multiply-shift); the control byte uses the other 8 bits.
+  static constexpr size_t kMaxGroups = size_t{1} << 24;
+  size_t homeGroup(uint32_t tag) const {
+    return static_cast<size_t>((uint64_t{tag & 0xffffffu} * groups_) >> 24) * kGroup;
+  }
 
   std::vector<uint8_t, HugePageAllocator<uint8_t>> ctrl_;  // per slot: 0 empty, else ctrlOf
   std::vector<Slot, HugePageAllocator<Slot>> slots_;
   std::vector<char, HugePageAllocator<char>> arena_;
   std::vector<uint32_t> multi_;  // kFlavourCount rule indices per multi-flavour name
-  size_t mask_ = 0;
+  size_t groups_ = 0;            // slots_.size() / kGroup
   size_t size_ = 0;
 };
 

@@ -385,7 +385,20 @@ TEST(Formats, InvalidEntriesNameFileAndLine) {
       {ListFormat::kFeed,
        {"entries:", "  - id: a", "    pattern: [unclosed"},
        "4: end of sequence flow not found"},
-      {ListFormat::kFeed, {"{not json"}, "1: invalid JSON: "},
+      {ListFormat::kFeed,
+       {"{not json"},
+       "1: invalid JSON: column 3: syntax error while parsing object key"},
+      {ListFormat::kFeed, {R"({"id": "x", "pattern": null})"}, "1: pattern must be a string"},
+      {ListFormat::kFeed,
+       {R"({"id": "x", "patterns": ["a.test", {"b": 1}]})"},
+       "1: pattern must be a string"},
+      {ListFormat::kFeed, {R"({"id": "x", "patterns": "a.test"})"}, "1: patterns must be a list"},
+      {ListFormat::kFeed,
+       {R"({"id": "x", "pattern": "a.test"})", "", R"(["b.test"])"},
+       "3: feed entry must be a mapping"},
+      {ListFormat::kFeed,
+       {R"({"id": "x", "pattern": "a.test"} trailing)"},
+       "1: invalid JSON: column 36: syntax error while parsing value"},
   };
   for (const Bad& b : cases) {
     const std::string p = dir.write("bad.txt", b.lines);
@@ -394,6 +407,31 @@ TEST(Formats, InvalidEntriesNameFileAndLine) {
     ASSERT_FALSE(errors.empty()) << b.want;
     EXPECT_TRUE(errors[0].starts_with(p + ":" + b.want)) << errors[0] << "\n want " << b.want;
   }
+}
+
+// JSON lines: numbers and booleans read as strings (as in the YAML form), key order kept,
+// each entry's line number is its line in the file.
+TEST(Formats, FeedJsonLines) {
+  TempDir dir;
+  const std::string p = dir.write(
+      "feed.jsonl",
+      {"# court registry export", R"({"id": 17, "pattern": "n.test", "ref": 2026})", "",
+       R"({"id": "r2", "patterns": ["m.test", "http://u.test/x"], "action": "monitor"})"});
+  std::vector<std::string> errors;
+  const auto snap = compileOne(p, ListFormat::kAuto, &errors);
+  ASSERT_NE(snap, nullptr) << (errors.empty() ? "" : errors[0]);
+  const auto s = snap->newScratch();
+  const Match n = snap->matchHost("n.test", s.get());
+  ASSERT_TRUE(n.matched());
+  EXPECT_EQ(n.id(), "17");
+  EXPECT_EQ(n.ref(), "2026");
+  EXPECT_EQ(n.rule->line, 2u);
+  EXPECT_TRUE(n.enforce());
+  const Match m = snap->matchHost("m.test", s.get());
+  ASSERT_TRUE(m.matched());
+  EXPECT_EQ(m.rule->line, 4u);
+  EXPECT_TRUE(m.monitor());
+  EXPECT_TRUE(snap->matchUrl("u.test", "/x/y", s.get()).monitor());
 }
 
 TEST(Formats, NonStrictSkipsAndWarns) {

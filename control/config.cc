@@ -1,7 +1,9 @@
 #include "control/config.h"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -240,6 +242,24 @@ void loadFeed(const std::string& file, const YAML::Node& r, Config* c, rules::Li
   } else if (!fc.pubkey.empty()) {
     fc.signature = fc.url + ".sig";
   }
+  const bool http = fc.url.rfind("file:", 0) != 0;
+  for (const auto& [key, out] :
+       {std::pair{"ca_file", &fc.ca_file}, std::pair{"client_cert", &fc.client_cert},
+        std::pair{"client_key", &fc.client_key}, std::pair{"headers_file", &fc.headers_file}}) {
+    const std::string what = std::string("rules[].") + key;
+    if (!r[key]) continue;
+    if (!http) fail(file, r[key], what + " applies only to an http:// or https:// feed");
+    std::filesystem::path p = str(file, r[key], what);
+    if (p.empty()) fail(file, r[key], what + " must not be empty");
+    if (p.is_relative()) p = base / p;
+    *out = p.lexically_normal().string();
+    if (::access(out->c_str(), R_OK) != 0) {
+      fail(file, r[key], what + ": cannot read " + *out + ": " + std::strerror(errno));
+    }
+  }
+  if (!fc.client_key.empty() && fc.client_cert.empty()) {
+    fail(file, r["client_key"], "rules[].client_key needs rules[].client_cert");
+  }
   ls->path = (std::filesystem::path(c->feeds_cache_dir) / (ls->name + ".data")).string();
   c->feeds.push_back(fc);
 }
@@ -251,14 +271,16 @@ void loadRules(const std::string& file, const YAML::Node& rs, Config* c) {
   for (const auto& r : rs) {
     checkKeys(file, r, "rules[]",
               {"name", "path", "action", "url", "format", "strict", "csv", "refresh", "pubkey",
-               "signature", "max_bytes", "timeout"});
+               "signature", "max_bytes", "timeout", "ca_file", "client_cert", "client_key",
+               "headers_file"});
     rules::ListSource ls;
     if (r["url"] && r["path"]) fail(file, r, "a rule list needs exactly one of 'path' or 'url'");
     if (r["url"]) {
       loadFeed(file, r, c, &ls);
     } else {
       if (!r["path"]) fail(file, r, "a rule list needs 'path' (a file) or 'url' (a feed)");
-      for (const char* k : {"refresh", "pubkey", "signature", "max_bytes", "timeout"}) {
+      for (const char* k : {"refresh", "pubkey", "signature", "max_bytes", "timeout", "ca_file",
+                            "client_cert", "client_key", "headers_file"}) {
         if (r[k]) fail(file, r[k], std::string("rules[].") + k + " applies only to a feed ('url')");
       }
       std::filesystem::path p = str(file, r["path"], "rules[].path");

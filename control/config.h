@@ -48,6 +48,9 @@ struct FeedConfig {
   std::string signature;                     // detached signature URL; default url + ".sig"
   uint64_t max_bytes = uint64_t{256} << 20;  // larger bodies are aborted
   uint32_t timeout_s = 60;                   // whole transfer
+  // http(s) only (absolute paths): a private CA bundle, a client certificate and key
+  // (mutual TLS), a file of extra request headers such as an API token.
+  std::string ca_file, client_cert, client_key, headers_file;
 };
 
 struct Config {

@@ -162,8 +162,12 @@ int onProgress(void* ud, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 // GETs `url` into *sink. False with *err on transport failures; HTTP statuses are the
 // caller's to judge (reply->status).
-bool httpGet(const std::string& url, const std::vector<std::string>& headers, uint32_t timeout_s,
-             const std::atomic<bool>* cancel, Sink* sink, HttpReply* reply, std::string* err) {
+bool httpGet(const std::string& url, const HttpAccess& access, std::vector<std::string> headers,
+             uint32_t timeout_s, const std::atomic<bool>* cancel, Sink* sink, HttpReply* reply,
+             std::string* err) {
+  if (!access.headers_file.empty() && !readHeadersFile(access.headers_file, &headers, err)) {
+    return false;
+  }
   curlGlobalInit();
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> h(curl_easy_init(), curl_easy_cleanup);
   if (!h) {
@@ -191,6 +195,11 @@ bool httpGet(const std::string& url, const std::vector<std::string>& headers, ui
   curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(c, CURLOPT_USERAGENT, kUserAgent);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
+  if (!access.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, access.ca_file.c_str());
+  if (!access.client_cert.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, access.client_cert.c_str());
+    if (!access.client_key.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, access.client_key.c_str());
+  }
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, onWrite);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &call);
@@ -264,8 +273,8 @@ bool fileGet(const std::string& path, const std::atomic<bool>* cancel, Sink* sin
 }
 
 // The detached signature at `url` (file:// or http(s)://), raw bytes. False with *err.
-bool fetchSignature(const std::string& url, uint32_t timeout_s, const std::atomic<bool>* cancel,
-                    std::string* out, std::string* err) {
+bool fetchSignature(const std::string& url, const HttpAccess& access, uint32_t timeout_s,
+                    const std::atomic<bool>* cancel, std::string* out, std::string* err) {
   Sink sink;
   sink.mem = out;
   sink.cap = kMaxSignatureFileBytes;
@@ -279,7 +288,7 @@ bool fetchSignature(const std::string& url, uint32_t timeout_s, const std::atomi
     }
   } else {
     HttpReply reply;
-    if (httpGet(url, {}, timeout_s, cancel, &sink, &reply, &why)) {
+    if (httpGet(url, access, {}, timeout_s, cancel, &sink, &reply, &why)) {
       if (reply.status == 200) return true;
       why = "HTTP " + std::to_string(reply.status);
     }
@@ -335,6 +344,60 @@ std::string_view fetchStatusName(FetchStatus s) {
       return "failed";
   }
   return "failed";
+}
+
+bool readHeadersFile(const std::string& path, std::vector<std::string>* headers, std::string* err) {
+  constexpr std::streamsize kMaxBytes = 64 << 10;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *err = "headers_file " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  std::string text(static_cast<size_t>(kMaxBytes) + 1, '\0');
+  in.read(text.data(), kMaxBytes + 1);
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > static_cast<size_t>(kMaxBytes)) {
+    *err = "headers_file " + path + ": larger than 64 KiB";
+    return false;
+  }
+  const auto isTchar = [](unsigned char ch) {  // RFC 9110 section 5.6.2 token characters
+    return std::isalnum(ch) || std::strchr("!#$%&'*+-.^_`|~", ch) != nullptr;
+  };
+  size_t line_no = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const std::string_view t = trim(line);
+    if (t.empty() || t.front() == '#') continue;
+    const auto bad = [&](const std::string& why) {
+      *err = "headers_file " + path + ":" + std::to_string(line_no) + ": " + why;
+      return false;
+    };
+    const size_t colon = t.find(':');
+    if (colon == std::string_view::npos || colon == 0) return bad("expected 'Name: value'");
+    const std::string_view name = t.substr(0, colon);
+    if (!std::all_of(name.begin(), name.end(), [&](char ch) { return isTchar(ch); })) {
+      return bad("invalid header name");
+    }
+    const std::string_view value = trim(t.substr(colon + 1));
+    if (value.empty()) return bad("empty value");
+    for (const char ch : value) {
+      const auto u = static_cast<unsigned char>(ch);
+      if ((u < 0x20 && ch != '\t') || u == 0x7f) return bad("control character in the value");
+    }
+    std::string lower(name);
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (lower == "if-none-match" || lower == "if-modified-since" || lower == "host" ||
+        lower == "content-length" || lower == "transfer-encoding") {
+      return bad("header '" + std::string(name) + "' is set by cordon or libcurl");
+    }
+    headers->push_back(std::string(name) + ": " + std::string(value));
+  }
+  return true;
 }
 
 bool readMeta(const std::string& path, CacheMeta* meta) {
@@ -515,7 +578,8 @@ FetchResult FeedFetcher::fetch(const FeedSource& src, bool unconditional) const 
       headers.push_back("If-Modified-Since: " + cached.last_modified);
     }
     HttpReply reply;
-    const bool ok = httpGet(src.url, headers, src.timeout_s, cancel_, &sink, &reply, &why);
+    const bool ok =
+        httpGet(src.url, src.access, headers, src.timeout_s, cancel_, &sink, &reply, &why);
     r.http_status = reply.status;
     r.received = sink.got;
     if (!ok) return failed(why);
@@ -543,7 +607,7 @@ FetchResult FeedFetcher::fetch(const FeedSource& src, bool unconditional) const 
   }
   if (key) {
     std::string sig_file, sig;
-    if (!fetchSignature(src.signatureUrl(), src.timeout_s, cancel_, &sig_file, &why)) {
+    if (!fetchSignature(src.signatureUrl(), src.access, src.timeout_s, cancel_, &sig_file, &why)) {
       return failed(why);
     }
     if (!decodeSignature(sig_file, &sig, &why))

@@ -14,6 +14,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cordon::feed {
 
@@ -29,9 +30,25 @@ inline constexpr long kMaxRedirects = 5;
 // copy, e.g. by parsing it as a rule list. False with *err: the candidate is discarded.
 using FeedValidator = std::function<bool(const std::string& path, std::string* err)>;
 
+// How to reach an http(s) feed server that is not public: a private CA, a client
+// certificate (mutual TLS), extra request headers (an API token). Paths are absolute.
+struct HttpAccess {
+  std::string ca_file;      // PEM bundle to verify the server with, instead of the system's
+  std::string client_cert;  // PEM client certificate (may hold the key too)
+  std::string client_key;   // PEM private key of client_cert; "" = in client_cert
+  // "Name: value" lines ('#' comments, blank lines ignored), read at every fetch so that a
+  // rotated token needs no restart; keep it mode 0600. Sent on the feed and signature
+  // requests; libcurl drops them when a redirect leaves the host.
+  std::string headers_file;
+};
+
+// Reads `path` as HttpAccess::headers_file. False with *err naming the line.
+bool readHeadersFile(const std::string& path, std::vector<std::string>* headers, std::string* err);
+
 struct FeedSource {
   std::string name;  // names the cache files: [A-Za-z0-9._-], no leading '.'
   std::string url;   // file:///abs/path, http://..., https://...
+  HttpAccess access;
   uint32_t refresh_s = kDefaultRefreshS;
   std::string pubkey_path;  // Ed25519 public key PEM; "" = signatures are not checked
   std::string sig_url;      // detached signature; "" with a pubkey = url + ".sig"

@@ -111,6 +111,7 @@ std::vector<FeedSource> feedSourcesFromConfig(const Config& cfg) {
     s.sig_url = fc.signature;
     s.max_bytes = fc.max_bytes;
     s.timeout_s = fc.timeout_s;
+    s.access = HttpAccess{fc.ca_file, fc.client_cert, fc.client_key, fc.headers_file};
     s.cache_dir = cfg.feeds_cache_dir;
     for (const auto& ls : cfg.rules) {
       if (ls.name == fc.list) s.validate = ruleListValidator(ls);

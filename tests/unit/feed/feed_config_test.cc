@@ -83,6 +83,44 @@ TEST_F(FeedConfigTest, FeedEntryWithEveryKey) {
   EXPECT_TRUE(static_cast<bool>(sources[0].validate));
 }
 
+// ca_file, client_cert, client_key and headers_file: paths relative to the config, checked
+// readable at load, handed to the fetcher.
+TEST_F(FeedConfigTest, HttpAccessKeys) {
+  fs::create_directories(dir_ + "/tls");
+  for (const char* f : {"/tls/ca.pem", "/tls/client.pem", "/tls/client.key", "/token"}) {
+    std::ofstream(dir_ + f) << "x\n";
+  }
+  const Config c = load(
+      "rules:\n"
+      "  - {name: r, url: \"https://feed.example/r.jsonl\", ca_file: tls/ca.pem,\n"
+      "     client_cert: tls/client.pem, client_key: tls/client.key, headers_file: token}\n");
+  const FeedConfig& f = c.feeds.at(0);
+  EXPECT_EQ(f.ca_file, dir_ + "/tls/ca.pem");
+  EXPECT_EQ(f.client_cert, dir_ + "/tls/client.pem");
+  EXPECT_EQ(f.client_key, dir_ + "/tls/client.key");
+  EXPECT_EQ(f.headers_file, dir_ + "/token");
+  const auto sources = feed::feedSourcesFromConfig(c);
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(sources[0].access.ca_file, f.ca_file);
+  EXPECT_EQ(sources[0].access.client_cert, f.client_cert);
+  EXPECT_EQ(sources[0].access.client_key, f.client_key);
+  EXPECT_EQ(sources[0].access.headers_file, f.headers_file);
+
+  EXPECT_NE(error("rules:\n  - {name: r, url: \"https://x/r\", ca_file: nope.pem}\n")
+                .find("cordon.yaml:2: rules[].ca_file: cannot read " + dir_ +
+                      "/nope.pem: No such file or directory"),
+            std::string::npos);
+  EXPECT_NE(error("rules:\n  - {name: r, url: \"https://x/r\", client_key: tls/client.key}\n")
+                .find("cordon.yaml:2: rules[].client_key needs rules[].client_cert"),
+            std::string::npos);
+  EXPECT_NE(error("rules:\n  - {name: r, url: \"file:///srv/r\", headers_file: token}\n")
+                .find("rules[].headers_file applies only to an http:// or https:// feed"),
+            std::string::npos);
+  EXPECT_NE(error("rules:\n  - {name: r, path: r.list, ca_file: tls/ca.pem}\n")
+                .find("rules[].ca_file applies only to a feed ('url')"),
+            std::string::npos);
+}
+
 TEST_F(FeedConfigTest, SignatureDefaultsToUrlDotSig) {
   const Config c = load(
       "rules:\n  - {name: r, url: \"file:///srv/r.list\", pubkey: /etc/cordon/feed.pub, "

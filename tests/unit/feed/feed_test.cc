@@ -16,6 +16,7 @@
 #include "control/feed/fetcher.h"
 #include "control/feed/scheduler.h"
 #include "control/feed/signature.h"
+#include "tests/unit/feed/files.h"
 #include "tests/unit/feed/http_server.h"
 
 namespace cordon::feed {
@@ -29,17 +30,8 @@ namespace fs = std::filesystem;
 const std::string kList = "# court order 2026-17\nexample.com\n=exact.example\n*.wild.example\n";
 const std::string kList2 = kList + "second.example\n";
 
-std::string readFile(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void writeFile(const std::string& p, const std::string& data) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << data;
-}
+using test::readFile;
+using test::writeFile;
 
 // An Ed25519 key pair made with OpenSSL; the public half is written as PEM to `pub_path`.
 class Key {

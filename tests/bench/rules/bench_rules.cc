@@ -123,6 +123,8 @@ int modeDomains(size_t n) {
   double ms = 0;
   auto snap = compile({{"bench", list, r::ListAction::kBlock}}, &stats, &cache, &ms);
   std::printf("domains %zu\ncompile_ms %.1f\n", n, ms);
+  std::printf("phase_parse_ms %.1f\nphase_materialise_ms %.1f\n", stats.parse_ms,
+              stats.materialise_ms);
   std::printf("memory_bytes_per_domain %.1f\n",
               static_cast<double>(r::snapshotMemoryBytes(*snap)) / static_cast<double>(n));
   const std::string file = tmpDir() + "/bench-rules-domains.snap";

@@ -714,13 +714,13 @@ void readCsv(LineReader& r, const CsvOptions& opt, EntrySink* sink) {
     const auto it = opt.columns.find(field);
     if (it != opt.columns.end()) col[field] = it->second;
   }
-  for (const auto& [field, n] : opt.columns) {
+  for (const auto& column : opt.columns) {
+    const std::string& field = column.first;
     const auto& f = csvFields();
     if (std::none_of(f.begin(), f.end(), [&](const auto& p) { return p.first == field; })) {
       sink->error(0, "csv: unknown column field " + quote(field));
       return;
     }
-    (void)n;
   }
   bool need_header = opt.header;
   std::vector<std::string> cells;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets for the DNS, TLS, HTTP and QUIC parsers (tests/fuzz) with clang,
+# Builds the libFuzzer targets for the DNS, TLS, HTTP and QUIC parsers and the rule-list readers
+# (tests/fuzz) with clang,
 # AddressSanitizer and UBSan in build-fuzz/, and runs each for RUNS inputs (default 200000)
 # starting from a copy of its seed corpus (tests/fuzz/corpus/<proto>). Exits non-zero on any
 # crash, sanitizer report or timeout; the reproducer is left in build-fuzz/artifacts/.
@@ -11,11 +12,11 @@ build=build-fuzz
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCORDON_FUZZ=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C "$build" dns_fuzz tls_fuzz http_fuzz quic_fuzz
+ninja -C "$build" dns_fuzz tls_fuzz http_fuzz quic_fuzz rules_fuzz
 
 mkdir -p "$build/artifacts"
 status=0
-for proto in dns tls http quic; do
+for proto in dns tls http quic rules; do
   work=$(mktemp -d "$build/corpus-$proto.XXXXXX")
   cp tests/fuzz/corpus/"$proto"/* "$work"/
   # max_len: a whole 16 KiB ClientHello plus record headers for TLS; the others need less.

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora in tests/fuzz/corpus/{dns,tls,http,quic}/.
+"""Writes the seed corpora in tests/fuzz/corpus/{dns,tls,http,quic,rules}/.
 
 TLS seeds are the byte fixtures of the unit tests (tests/unit/inspect/tls_fixtures.h: the
 RFC 8448 section 3 ClientHello and the loopback captures), read from that header so there is
-one copy of the bytes; DNS and HTTP seeds are small messages built here. Run from anywhere:
+one copy of the bytes; DNS and HTTP seeds are small messages built here; rule-list seeds are
+the unit tests' sample lists (tests/unit/rules/data, rules/sample.list), each behind the byte
+that picks its format in rules_fuzz.cc. Run from anywhere:
     python3 tests/fuzz/make_corpus.py
 """
 
@@ -88,6 +90,15 @@ def main():
           b"Content-Length: 3, 3\r\nX-Fold: a\r\n b\r\n\r\nabc")
     write("http", "chunked-bare-lf", b"PUT /c HTTP/1.1\nHost: c.example\n"
           b"Transfer-Encoding: gzip, chunked\n\n")
+
+    # rules_fuzz: first byte % 7 = auto, list, hosts, rpz, adguard, csv, feed.
+    data = ROOT / "tests" / "unit" / "rules" / "data"
+    for name, fmt, path in [("sample", 1, ROOT / "rules" / "sample.list"),
+                            ("hosts", 2, data / "hosts.txt"), ("rpz", 3, data / "zone.rpz"),
+                            ("adguard", 4, data / "adguard.txt"), ("csv", 5, data / "registry.csv"),
+                            ("feed-yaml", 6, data / "feed.yaml"), ("feed-jsonl", 6, data / "feed.jsonl"),
+                            ("auto-rpz", 0, data / "zone.rpz")]:
+        write("rules", name, bytes([fmt]) + path.read_bytes()[:3000])
 
 
 if __name__ == "__main__":

@@ -173,6 +173,13 @@ inline void groupMasks(const uint8_t* group, uint8_t c, uint32_t* match, uint32_
 #endif
 }
 
+// The free slot of a group a new name takes: its preferred one (prefOf) when free, else the
+// next free one after it, so most names sit where findSuffixes() prefetches them.
+inline size_t pickFree(uint32_t empty, unsigned pref) {
+  const uint32_t rotated = ((empty >> pref) | (empty << (DomainTable::kGroup - pref))) & 0xffffu;
+  return (static_cast<size_t>(__builtin_ctz(rotated)) + pref) % DomainTable::kGroup;
+}
+
 inline size_t DomainTable::probe(uint32_t tag, std::string_view name) const {
   const uint8_t c = ctrlOf(tag);
   size_t g = homeGroup(tag);
@@ -190,7 +197,7 @@ inline size_t DomainTable::probe(uint32_t tag, std::string_view name) const {
       }
     }
     // Names are never removed, so a group with a free slot ends the probe sequence.
-    if (empty != 0) return g + static_cast<size_t>(__builtin_ctz(empty));
+    if (empty != 0) return g + pickFree(empty, prefOf(tag));
     g += kGroup;
     if (g == slots_.size()) g = 0;
   }
@@ -202,7 +209,7 @@ inline size_t DomainTable::freeSlot(uint32_t tag) const {
     uint32_t match;
     uint32_t empty;
     groupMasks(&ctrl_[g], 0, &match, &empty);
-    if (empty != 0) return g + static_cast<size_t>(__builtin_ctz(empty));
+    if (empty != 0) return g + pickFree(empty, prefOf(tag));
     g += kGroup;
     if (g == slots_.size()) g = 0;
   }
@@ -210,6 +217,7 @@ inline size_t DomainTable::freeSlot(uint32_t tag) const {
 
 uint32_t* DomainTable::ruleRef(std::string_view name, Flavour flavour, uint32_t* name_off) {
   if (name.empty() || name.size() > kMaxHostLen) throw std::invalid_argument("bad name length");
+  filter_.clear();  // stale from here on; seal() rebuilds it
   if ((size_ + 1) * kLoadDen > slots_.size() * kLoadNum) grow();
   const auto tag = static_cast<uint32_t>(hashName(name));
   const size_t i = probe(tag, name);
@@ -246,8 +254,19 @@ uint32_t* DomainTable::ruleRef(std::string_view name, Flavour flavour, uint32_t*
 const DomainTable::Slot* DomainTable::find(std::string_view name) const {
   if (name.empty() || name.size() > kMaxHostLen || size_ == 0) return nullptr;
   const auto tag = static_cast<uint32_t>(hashName(name));
+  if (!mayContain(tag)) return nullptr;
   const size_t i = probe(tag, name);
   return ctrl_[i] != 0 ? &slots_[i] : nullptr;
+}
+
+void DomainTable::seal() {
+  const size_t words = std::max<size_t>(1, (size_ * kFilterBitsPerName + 63) / 64);
+  filter_.assign(words, 0);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (ctrl_[i] == 0) continue;
+    const uint64_t x = filterKey(slots_[i].tag);
+    filter_[filterWord(x)] |= filterBits(x);
+  }
 }
 
 size_t DomainTable::findSuffixes(std::string_view host, SuffixHit* hits) const {
@@ -260,9 +279,12 @@ size_t DomainTable::findSuffixes(std::string_view host, SuffixHit* hits) const {
   size_t count = 0;
   forEachSuffix(NameWindows(host.data(), n), [&](uint64_t h, size_t len) {
     const auto tag = static_cast<uint32_t>(h);
+    if (!mayContain(tag)) return;
     tags[count] = tag;
     lens[count] = static_cast<uint16_t>(len);
-    __builtin_prefetch(&ctrl_[homeGroup(tag)]);
+    const size_t g = homeGroup(tag);
+    __builtin_prefetch(&ctrl_[g]);
+    __builtin_prefetch(&slots_[g + prefOf(tag)]);
     ++count;
   });
   // Pass 2: probe.

@@ -270,6 +270,8 @@ void CompiledSnapshot::finishUrlPrefixes() {
 }
 
 void CompiledSnapshot::materialise() {
+  domains_.seal();
+  url_hosts_.seal();
   metas_.clear();
   metas_.reserve(meta_records_.size());
   for (const MetaRecord& m : meta_records_) {

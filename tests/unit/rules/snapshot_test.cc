@@ -626,6 +626,7 @@ TEST(DomainTable, AgreesWithSetAtScale) {
   for (size_t i = 0; i < names.size(); ++i)
     *t.ruleRef(names[i], kFlavourDomain) = static_cast<uint32_t>(i);
   ASSERT_EQ(t.size(), names.size());
+  t.seal();  // lookups go through the membership filter from here on
   size_t found = 0;
   size_t probed = 0;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -655,13 +656,19 @@ TEST(DomainTable, AgreesWithSetAtScale) {
   }
   EXPECT_GT(probed, 190000u);
   EXPECT_LT(found, probed / 10);  // near misses are mostly not listed
+  // A name added after seal() is found: the filter is dropped, not left stale.
+  *t.ruleRef("added-after-seal.example", kFlavourDomain) = 7;
+  ASSERT_NE(t.find("added-after-seal.example"), nullptr);
+  DomainTable::SuffixHit after[DomainTable::kMaxLabels];
+  ASSERT_EQ(t.findSuffixes("www.added-after-seal.example", after), 1u);
   // The same after a snapshot round trip (the slot array is rebuilt by rehashing).
   ByteWriter w;
   t.write(&w);
   DomainTable back;
   ByteReader r(w.data());
   ASSERT_TRUE(back.read(&r, static_cast<uint32_t>(names.size())));
-  ASSERT_EQ(back.size(), names.size());
+  ASSERT_EQ(back.size(), names.size() + 1);  // with added-after-seal.example
+  back.seal();
   for (size_t i = 0; i < names.size(); i += 97) {
     const DomainTable::Slot* s = back.find(names[i]);
     ASSERT_NE(s, nullptr) << names[i];
@@ -688,6 +695,7 @@ TEST(DomainTable, TagCollisionsAreNotMatches) {
     *t.ruleRef(n, kFlavourDomain) = 1;
     tags.insert(static_cast<uint32_t>(DomainTable::hashName(n)));
   }
+  t.seal();  // a colliding tag passes the filter too (it is keyed by the tag)
   size_t collisions = 0;
   for (size_t i = 0; collisions < 20 && i < 20000000; ++i) {
     std::string q = word(10) + ".com";

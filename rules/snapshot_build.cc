@@ -351,7 +351,9 @@ bool CompiledSnapshot::build(const std::vector<ListSource>& lists, std::vector<s
       // ~20 bytes per line in domain lists (16.5 for 2-3 label names + a newline).
       const size_t lines = static_cast<size_t>(st.st_size) / 20;
       domains_.reserve(domains_.size() + lines);
-      records_.reserve(records_.size() + lines);
+      // Records are cheap to over-reserve (untouched capacity costs no memory): assume short
+      // lines, so a list of short names never reallocates 24 bytes x 1M records mid-parse.
+      records_.reserve(records_.size() + static_cast<size_t>(st.st_size) / 10);
     }
     ListSink sink(this, src, list_idx, errors, stats);
     const ListFormat used = readList(src.path, src.format, src.csv, &sink);

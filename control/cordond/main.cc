@@ -39,6 +39,7 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 std::atomic<bool> g_hangup{false};
+std::atomic<bool> g_reopen{false};
 
 void onSignal(int) {
   g_stop.store(true, std::memory_order_relaxed);
@@ -47,6 +48,11 @@ void onSignal(int) {
 // SIGHUP: reload the rule lists and reopen the event log (after rotation).
 void onHangup(int) {
   g_hangup.store(true, std::memory_order_relaxed);
+}
+
+// SIGUSR1: reopen the event log only (logrotate's postrotate; no rule recompile).
+void onReopen(int) {
+  g_reopen.store(true, std::memory_order_relaxed);
 }
 
 constexpr const char* kUsage =
@@ -60,7 +66,8 @@ constexpr const char* kUsage =
     "(TLS: RST both ends; HTTP: RST, or 302 when a notice URL is configured; DNS: NXDOMAIN;\n"
     "IP: drop). --snapshot FILE replaces the lists with a file from 'cordonctl compile -o'.\n"
     "A one-line JSON summary is printed on stdout when the run ends. Live, SIGHUP reloads the\n"
-    "rules and reopens the event log; SIGINT/SIGTERM drain and exit.\n\n"
+    "rules and reopens the event log, SIGUSR1 only reopens the event log (log rotation);\n"
+    "SIGINT/SIGTERM drain and exit.\n\n"
     "Options";
 
 int fail(const std::string& msg, int code = 1) {
@@ -298,6 +305,7 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     std::signal(SIGHUP, onHangup);
+    std::signal(SIGUSR1, onReopen);
     LivePorts live;
     if (!live.start(ports, cfg.mode, n_workers, pool, &err)) {
       live.shutdown();
@@ -362,9 +370,12 @@ int main(int argc, char** argv) {
         worker_ptrs, &slot, g_stop,
         [&] {
           drain();
-          if (g_hangup.exchange(false, std::memory_order_relaxed)) {
+          const bool hangup = g_hangup.exchange(false, std::memory_order_relaxed);
+          if (hangup) {
             reloader.request();
             feeds.refreshAll();
+          }
+          if (g_reopen.exchange(false, std::memory_order_relaxed) || hangup) {
             if (!log.reopen()) std::cerr << "cordond: cannot reopen the event log; keeping it\n";
           }
           if (feeds.poll()) reloader.request();

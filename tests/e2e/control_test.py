@@ -8,7 +8,7 @@ Port "outside" is a net_pcap device replaying a capture of DNS queries endlessly
     received is forwarded or dropped by policy; the switch point is consistent: before it
     no event names the newly listed name, after it every query for it is answered NXDOMAIN);
   - breaks the list and reloads: rejected with file:line, old rules stay in force;
-  - reloads with SIGHUP;
+  - reloads with SIGHUP; reopens the event log on SIGUSR1 without a reload;
   - checks that a user without permission cannot use the control socket;
   - follows events over the socket.
 Usage: control_test.py CORDOND CORDONCTL
@@ -217,6 +217,27 @@ events: {{max_bytes: 32M, keep: 20}}
         check("SIGHUP reloads", st["snapshot"]["version"] == v_c + 1,
               f"version {st['snapshot']['version']} (was {v_c})")
         final_version = st["snapshot"]["version"]
+
+        # logrotate: the log is moved away, then SIGUSR1 makes cordond reopen events.jsonl
+        # without recompiling the rules (SIGHUP would do both).
+        log_path = f"{work}/events.jsonl"
+        moved = f"{work}/events.jsonl.moved"
+        os.rename(log_path, moved)
+        time.sleep(0.3)  # events still go to the moved file until the signal
+        d.send_signal(signal.SIGUSR1)
+        for _ in range(50):
+            if os.path.exists(log_path) and os.path.getsize(log_path) > 0:
+                break
+            time.sleep(0.1)
+        moved_size = os.path.getsize(moved)
+        time.sleep(0.5)
+        check("SIGUSR1 reopens the event log after an external rotation",
+              os.path.exists(log_path) and os.path.getsize(log_path) > 0
+              and os.path.getsize(moved) == moved_size,
+              f"new log {os.path.getsize(log_path) if os.path.exists(log_path) else None} B, "
+              f"moved log {moved_size} -> {os.path.getsize(moved)} B")
+        check("SIGUSR1 does not reload the rules", status()["snapshot"]["version"] == final_version,
+              f"version {status()['snapshot']['version']} (was {final_version})")
         hits = json.loads(ctl(sock, "hits", "--json").stdout)
         patterns = {h["pattern"] for h in hits["by_rule"]}
         check("hits per rule name both listed patterns",
@@ -246,13 +267,15 @@ events: {{max_bytes: 32M, keep: 20}}
     # Streamed: a flood writes millions of events; only counts are kept.
     early_late = always_early = n_late = n_always = n_events = 0
     hosts = set()
-    # The log rotated at 32 MB: read the rotated files oldest first, then the current one.
-    rotated = sorted((p for p in os.listdir(work) if p.startswith("events.jsonl.")),
-                     key=lambda p: -int(p.rsplit(".", 1)[1]))
-    files = [f"{work}/{p}" for p in rotated] + [f"{work}/events.jsonl"]
+    # The log rotated at 32 MB (events.jsonl.1, .2, ...) and was moved away once (.moved):
+    # read every file oldest first (files are written one after the other, so by mtime).
+    files = sorted((f"{work}/{p}" for p in os.listdir(work) if p.startswith("events.jsonl")),
+                   key=os.path.getmtime)
+    rotated = [f for f in files if f.rsplit(".", 1)[1].isdigit()]
     sizes = [os.path.getsize(f) for f in files]
     check("the event log rotated by size (none over 32 MB)",
           len(rotated) >= 1 and max(sizes) <= 32 * 2**20, f"{len(rotated)} rotated, {sizes}")
+    check("the current log is the newest file", files[-1] == f"{work}/events.jsonl", str(files))
 
     def lines():
         for name in files:

@@ -103,6 +103,31 @@ with tempfile.TemporaryDirectory() as d:
     expect("compile errors", ["compile", court, bad], 2,
            stderr_has=[f"{bad}:2: invalid domain name 'bad..com'", f"{bad}:4: "])
     expect("compile nothing", ["compile"], 2)
+    # check --names: one tab-separated decision per line, matched as the dataplane matches.
+    names = write("names.txt", "www.Example.COM.\n# audit 2026-11\n\nnotexample.com\n"
+                  "  http://files.test/pirate/x.mkv  \n203.0.113.9\nbad..name\n"
+                  "ok.example.com\ncasino.test\r\n")
+    rc, out, err = run("check", "--config", config, "--names", names)
+    want = ["www.Example.COM.\tblock\tcourt:2\tcourt\texample.com",
+            "notexample.com\tpass",
+            "http://files.test/pirate/x.mkv\tblock\tcourt:4\tcourt\thttp://files.test/pirate",
+            "203.0.113.9\tblock\tcourt:5\tcourt\t203.0.113.0/24",
+            "bad..name\tinvalid\tinvalid host name 'bad..name'",
+            "ok.example.com\texception\tcourt:3\tcourt\t@@ok.example.com",
+            "casino.test\tmonitor\twatch:1\twatch\t=casino.test"]
+    if rc != 0 or out.splitlines() != want:
+        failures.append(f"check --names: exit {rc}\n  got:  {out.splitlines()}\n  want: {want}"
+                        f"\n  stderr: {err!r}")
+    p = subprocess.run([CORDONCTL, "check", "-r", court, "--names", "-"], input="notexample.com\n",
+                       capture_output=True, text=True, timeout=30)
+    if p.returncode != 1 or p.stdout != "notexample.com\tpass\n":
+        failures.append(f"check --names - (stdin, nothing blocked): exit {p.returncode}, "
+                        f"stdout {p.stdout!r}")
+    expect("check --names unreadable", ["check", "-r", court, "--names", os.path.join(d, "nope")],
+           2, stderr_has=["cannot read", "No such file or directory"])
+    expect("check --names and a query", ["check", "-r", court, "--names", names, "a.com"], 2,
+           stderr_has=["--names takes the queries from a file"])
+
     # compile -o: a snapshot file that check --snapshot loads without the lists
     snap = os.path.join(d, "x.snap")
     expect("compile -o", ["compile", court, watch, "-o", snap], 0, stdout_has=[f"wrote {snap}"])

@@ -177,7 +177,7 @@ void formatEvent(const EventRecord& e, std::string* out) {
     out->append(",\"rule\":{");
     field(out, "pattern", r.exception ? "@@" + std::string(r.pattern) : std::string(r.pattern));
     out->push_back(',');
-    field(out, "list", r.list);
+    field(out, "list", r.list());
     out->push_back(',');
     field(out, "id", r.id);
     if (!r.ref.empty()) {

@@ -58,7 +58,7 @@ double Telemetry::uptime() const {
 }
 
 void Telemetry::record(const EventRecord& e) {
-  const std::string list = e.rule ? std::string(e.rule->list) : "";
+  const std::string list = e.rule ? std::string(e.rule->list()) : "";
   ++blocks_[{appProtoName(e.app), eventTypeName(e.type), list}];
   if (e.rule) ++rule_hits_[{list, std::string(e.rule->pattern)}];
 }

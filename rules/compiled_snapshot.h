@@ -175,6 +175,7 @@ class CompiledSnapshot final : public Snapshot {
   std::vector<Shadow> shadows_;
 
   // Materialised from the records.
+  std::vector<RuleList> rule_lists_;  // one per lists_ entry; Rule::source points here
   std::vector<Rule> rules_;
   std::vector<RuleMeta> metas_;
   std::string ids_;  // "<list>:<line>" of rules without an explicit id

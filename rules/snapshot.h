@@ -59,20 +59,28 @@ struct RuleMeta {
   IpAddr sinkhole_aaaa;  // family 6 when set
 };
 
+// The list rules come from (one per list of a snapshot, shared by its rules).
+struct RuleList {
+  std::string_view name;  // name of the list
+  std::string_view file;  // its source file
+};
+
 // One compiled rule as events and `cordonctl check` report it. Strings are owned by the
-// Snapshot and live as long as it does.
+// Snapshot and live as long as it does. 72 bytes: a snapshot holds one per rule.
 struct Rule {
-  std::string_view pattern;  // the rule as written, without "@@" (e.g. "*.example.com")
-  std::string_view list;     // name of the list it came from
-  std::string_view id;       // rule id; "<list>:<line>" for plain lists
-  std::string_view ref;      // reference (court order, case number); may be empty
-  std::string_view file;     // source file
-  uint32_t line = 0;         // 1-based line in file
+  std::string_view pattern;          // the rule as written, without "@@" (e.g. "*.example.com")
+  std::string_view id;               // rule id; "<list>:<line>" for plain lists
+  std::string_view ref;              // reference (court order, case number); may be empty
+  const RuleList* source = nullptr;  // the list it came from
+  uint32_t line = 0;                 // 1-based line in the list's file
   RuleKind kind = RuleKind::kDomain;
   ListAction action = ListAction::kBlock;
   bool exception = false;                    // "@@" rule: wins over every block
   RuleAction policy = RuleAction::kDefault;  // per-rule action override (RPZ, feeds)
   const RuleMeta* meta = nullptr;            // nullptr: no window, no sinkhole, no extra fields
+
+  std::string_view list() const { return source ? source->name : std::string_view(); }
+  std::string_view file() const { return source ? source->file : std::string_view(); }
 
   // Sinkhole addresses of a kSinkhole rule, or nullptr.
   const IpAddr* sinkholeA() const {

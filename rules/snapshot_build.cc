@@ -301,16 +301,19 @@ void CompiledSnapshot::materialise() {
     id_len[i] = static_cast<uint16_t>(ids_.size() - id_off[i]);
   }
   const std::string_view arena = domains_.arena();
+  rule_lists_.clear();
+  rule_lists_.reserve(lists_.size());
+  for (const ListRecord& l : lists_) {
+    rule_lists_.push_back({text(l.name_off, l.name_len), text(l.file_off, l.file_len)});
+  }
   rules_.clear();
   rules_.reserve(records_.size());
   for (size_t i = 0; i < records_.size(); ++i) {
     const RuleRecord& r = records_[i];
-    const ListRecord& l = lists_[r.list];
     Rule rule;
     rule.pattern = r.flags & kRecPatternInArena ? arena.substr(r.pattern_off, r.pattern_len)
                                                 : text(r.pattern_off, r.pattern_len);
-    rule.list = text(l.name_off, l.name_len);
-    rule.file = text(l.file_off, l.file_len);
+    rule.source = &rule_lists_[r.list];
     rule.id = std::string_view(ids_).substr(id_off[i], id_len[i]);
     if (r.extra != kNoRule) {
       const ExtraRecord& x = extras_[r.extra];

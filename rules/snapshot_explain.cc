@@ -106,13 +106,13 @@ Explanation CompiledSnapshot::explain(int kind, std::string_view host, std::stri
       const Rule& k = rules_[sh.kept];
       const Rule& d = rules_[sh.dropped];
       std::string why;
-      if (k.list == d.list) {
+      if (k.list() == d.list()) {
         why = "duplicate of line " + std::to_string(k.line) + " of the same list";
       } else if (k.action == ListAction::kBlock && d.action == ListAction::kMonitor) {
-        why = "the same rule in the block list '" + std::string(k.list) +
+        why = "the same rule in the block list '" + std::string(k.list()) +
               "' decides over a monitor list's copy";
       } else {
-        why = "the same rule in list '" + std::string(k.list) + "' (listed first) decides";
+        why = "the same rule in list '" + std::string(k.list()) + "' (listed first) decides";
       }
       out.candidates.push_back({&d, why});
     }

@@ -196,7 +196,7 @@ std::string_view policyName(rules::RuleAction a) {
 
 std::string describeRule(const rules::Rule& r) {
   return std::string(r.exception ? "@@" : "") + std::string(r.pattern) + "  (list " +
-         std::string(r.list) + ", id " + std::string(r.id) + ", " + std::string(r.file) + ":" +
+         std::string(r.list()) + ", id " + std::string(r.id) + ", " + std::string(r.file()) + ":" +
          std::to_string(r.line) + ")";
 }
 
@@ -243,7 +243,7 @@ int checkNames(const rules::Snapshot& snap, std::istream& in) {
     } else {
       std::cout << (m.monitor() ? "monitor" : "exception");
     }
-    std::cout << "\t" << r.id << "\t" << r.list << "\t" << (r.exception ? "@@" : "") << r.pattern
+    std::cout << "\t" << r.id << "\t" << r.list() << "\t" << (r.exception ? "@@" : "") << r.pattern
               << "\n";
   }
   return any_blocked ? kExitBlocked : kExitPasses;
@@ -375,10 +375,10 @@ int runCheck(const std::vector<std::string>& args) {
   std::cout << "rule:   " << (r.exception ? "@@" : "") << r.pattern << "\n"
             << "kind:   " << rules::ruleKindName(r.kind) << (r.exception ? " exception" : "")
             << "\n"
-            << "list:   " << r.list << " ("
+            << "list:   " << r.list() << " ("
             << (r.action == rules::ListAction::kBlock ? "block" : "monitor") << ")\n"
             << "id:     " << r.id << "\n"
-            << "source: " << r.file << ":" << r.line << "\n";
+            << "source: " << r.file() << ":" << r.line << "\n";
   if (!r.ref.empty()) std::cout << "ref:    " << r.ref << "\n";
   if (r.meta != nullptr) {
     if (!r.meta->rights_holder.empty()) std::cout << "rights: " << r.meta->rights_holder << "\n";

@@ -29,6 +29,8 @@ namespace {
 
 class FixedScratch : public rules::MatchScratch {};
 
+const rules::RuleList kTestList{"test", "test.list"};
+
 class FixedSnapshot : public rules::Snapshot {
  public:
   void add(const std::string& host, rules::ListAction action = rules::ListAction::kBlock,
@@ -36,7 +38,7 @@ class FixedSnapshot : public rules::Snapshot {
     auto r = std::make_unique<rules::Rule>();
     names_.push_back(std::make_unique<std::string>(host));
     r->pattern = *names_.back();
-    r->list = "test";
+    r->source = &kTestList;
     r->id = "test:1";
     r->kind = rules::RuleKind::kExact;
     r->action = action;

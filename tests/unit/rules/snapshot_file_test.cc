@@ -49,7 +49,7 @@ void writeAll(const std::string& p, const std::string& data) {
 std::string describe(const Match& m) {
   if (!m.matched()) return "-";
   return std::string(m.rule->id) + " " + std::string(m.rule->pattern) + " " +
-         std::string(m.rule->list) + " " + std::string(m.rule->file) + ":" +
+         std::string(m.rule->list()) + " " + std::string(m.rule->file()) + ":" +
          std::to_string(m.rule->line) + (m.enforce() ? " block" : " pass");
 }
 

@@ -446,7 +446,7 @@ TEST_P(SemanticsTest, Decides) {
   EXPECT_EQ(describe(m), c.expect) << c.what << ": " << c.query;
   EXPECT_EQ(m.enforce(), c.enforce) << c.what << ": " << c.query;
   if (m.matched()) {
-    EXPECT_EQ(m.monitor(), !m.rule->exception && m.rule->list == "watched") << c.what;
+    EXPECT_EQ(m.monitor(), !m.rule->exception && m.rule->list() == "watched") << c.what;
   }
 }
 
@@ -472,9 +472,9 @@ TEST(Snapshot, RuleMetadata) {
   const Match a = snap->matchHost("mail.example.com", scratch.get());
   ASSERT_TRUE(a.matched());
   EXPECT_EQ(a.rule->pattern, "example.com");
-  EXPECT_EQ(a.rule->list, "court-2026-17");
+  EXPECT_EQ(a.rule->list(), "court-2026-17");
   EXPECT_EQ(a.rule->id, "court-2026-17:3");
-  EXPECT_EQ(a.rule->file, path);
+  EXPECT_EQ(a.rule->file(), path);
   EXPECT_EQ(a.rule->line, 3u);
   EXPECT_EQ(a.rule->kind, RuleKind::kDomain);
   EXPECT_EQ(a.rule->action, ListAction::kBlock);

@@ -131,17 +131,24 @@ void loadCsvOptions(const std::string& file, const YAML::Node& n, rules::CsvOpti
   }
 }
 
+// The decimal number at the start of v; *used = its length (0: none, or out of range).
+uint64_t leadingNumber(const std::string& v, size_t* used) {
+  *used = 0;
+  if (v.empty() || v[0] < '0' || v[0] > '9') return 0;
+  try {
+    return std::stoull(v, used);
+  } catch (const std::exception&) {
+    *used = 0;
+    return 0;
+  }
+}
+
 // "300s", "5m", "1h", "1d" or plain seconds, within [lo, hi] seconds.
 uint32_t duration(const std::string& file, const YAML::Node& n, const std::string& what,
                   uint32_t lo, uint32_t hi) {
   const std::string v = str(file, n, what);
   size_t used = 0;
-  uint64_t num = 0;
-  try {
-    if (!v.empty() && v[0] >= '0' && v[0] <= '9') num = std::stoull(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
+  const uint64_t num = leadingNumber(v, &used);
   uint64_t unit = 0;
   const std::string suffix = used ? v.substr(used) : "";
   if (suffix.empty() || suffix == "s") unit = 1;
@@ -161,12 +168,7 @@ uint64_t byteSize(const std::string& file, const YAML::Node& n, const std::strin
   constexpr uint64_t kMax = uint64_t{1} << 40;
   const std::string v = str(file, n, what);
   size_t used = 0;
-  uint64_t num = 0;
-  try {
-    if (!v.empty() && v[0] >= '0' && v[0] <= '9') num = std::stoull(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
+  const uint64_t num = leadingNumber(v, &used);
   const std::string suffix = used ? v.substr(used) : "";
   int shift = -1;
   if (suffix.empty()) shift = 0;

@@ -1732,7 +1732,7 @@ url-re:^video\\.example/watch\\?v=bad
 
 def dns_query_padded(qid, name, size):
     """A query padded to about `size` bytes with an EDNS(0) OPT record (RFC 6891) carrying a
-    Padding option (RFC 7830), as privacy-padding stub resolvers send."""
+    Padding option (RFC 7830), as privacy-minded client resolvers pad their queries."""
     hdr = u16(qid) + u16(0x0100) + u16(1) + u16(0) + u16(0) + u16(1)
     body = hdr + dns_question(name, "A")
     pad = max(0, size - len(body) - 15)

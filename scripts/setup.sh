@@ -13,7 +13,7 @@ packages=(
   libssl-dev                     # OpenSSL (QUIC keys, hashes, signatures)
   libcurl4-openssl-dev           # blacklist feeds over http(s)
   libidn2-dev                    # IDN to punycode for rule names
-  nlohmann-json3-dev             # cordonctl reads cordond's JSON answers
+  nlohmann-json3-dev             # JSON-lines feeds; cordonctl reads cordond's JSON answers
   python3 python3-scapy python3-yaml  # capture generation and the pcap regression runner
   clang libclang-rt-14-dev       # libFuzzer targets
   libndpi-bin                    # ndpiReader, the benchmark's comparison point

@@ -16,6 +16,7 @@
 #include "control/evidence/json.h"
 #include "control/evidence/record.h"
 #include "control/evidence/verify.h"
+#include "control/sync_dir.h"
 
 namespace cordon::evidence {
 namespace {
@@ -42,14 +43,6 @@ void putLe32(uint8_t* p, uint32_t v) {
   p[1] = static_cast<uint8_t>(v >> 8);
   p[2] = static_cast<uint8_t>(v >> 16);
   p[3] = static_cast<uint8_t>(v >> 24);
-}
-
-bool syncDir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
 }
 
 uint64_t realtimeNs() {

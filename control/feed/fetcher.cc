@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "control/feed/signature.h"
+#include "control/sync_dir.h"
 
 namespace cordon::feed {
 namespace {
@@ -308,14 +309,6 @@ struct TempFile {
     if (!keep && !path.empty()) ::unlink(path.c_str());
   }
 };
-
-bool syncDir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
-}
 
 // The first byte that is not whitespace or a UTF-8 byte order mark, or -1.
 int firstMeaningfulByte(std::string_view s) {

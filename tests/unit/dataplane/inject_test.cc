@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dataplane/act/inject.h"
+#include "tests/unit/dataplane/encap_fixtures.h"
 
 namespace cordon {
 namespace {
@@ -151,21 +152,15 @@ TEST(InjectTest, DnsAnswerRejectsBadQuestionEnd) {
 namespace cordon {
 namespace {
 
-// PPPoE session (RFC 2516) around IPv4/UDP, scapy 2.5:
-// Ether()/PPPoE(sessionid=0x1234)/Raw(b"\x00\x21" + IP(10.0.0.1 -> 10.0.0.2)/UDP/b"abc")
-const std::vector<uint8_t> kPppoeTrigger = {
-    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x88, 0x64,
-    0x11, 0x00, 0x12, 0x34, 0x00, 0x21, 0x00, 0x21, 0x45, 0x00, 0x00, 0x1f, 0x00, 0x01,
-    0x00, 0x00, 0x40, 0x11, 0x66, 0xcb, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02,
-    0x14, 0xe9, 0x00, 0x35, 0x00, 0x0b, 0x12, 0x55, 0x61, 0x62, 0x63};
+// PPPoE session (RFC 2516) around IPv4/UDP: test::kPppoeV4Udp (encap_fixtures.h).
 
 TEST(InjectEncapTest, PppoeLengthFollowsTheInjectedPacket) {
   PacketInfo p;
   Counter why{};
-  ASSERT_EQ(parsePacket(kPppoeTrigger, &p, &why), PacketStatus::kOk);
+  ASSERT_EQ(parsePacket(test::kPppoeV4Udp, &p, &why), PacketStatus::kOk);
   const std::vector<uint8_t> payload(50, 0xab);
   std::vector<uint8_t> out(256);
-  const size_t n = buildUdpToClient(kPppoeTrigger, p, payload, out);
+  const size_t n = buildUdpToClient(test::kPppoeV4Udp, p, payload, out);
   ASSERT_GT(n, 0u);
   out.resize(n);
   PacketInfo r;
@@ -178,7 +173,7 @@ TEST(InjectEncapTest, PppoeLengthFollowsTheInjectedPacket) {
   EXPECT_EQ(r.payload_len, 50);
   EXPECT_TRUE(l4ChecksumOk(out, r));
   // The trigger itself is untouched.
-  EXPECT_EQ((kPppoeTrigger[18] << 8 | kPppoeTrigger[19]), 0x21);
+  EXPECT_EQ((test::kPppoeV4Udp[18] << 8 | test::kPppoeV4Udp[19]), 0x21);
 }
 
 }  // namespace
@@ -187,14 +182,9 @@ TEST(InjectEncapTest, PppoeLengthFollowsTheInjectedPacket) {
 namespace cordon {
 namespace {
 
-// IP-in-IP triggers (same as packet_test.cc, scapy 2.5):
-//   k6in4Trigger = Ether(src=..:01, dst=..:02)/IP(192.0.2.1 -> 198.51.100.1, id=1)
-//                  /IPv6(2001:db8::1 -> 2001:db8::2)
-//                  /TCP(sport=40000, dport=443, seq=1000, ack=2000, flags="PA")/b"hello"
-//   k4in6Trigger = Ether(src=..:01, dst=..:02)/IPv6(2001:db8:ffff::1 -> 2001:db8:ffff::2)
-//                  /IP(10.0.0.1 -> 10.0.0.2, id=1)/UDP(sport=5353, dport=53)/b"abc"
-// and the packets cordon must build for them, written by scapy from RFC 2003/4213/2473
-// field values (outer header fresh: IPv4 IHL 5, id 0, DF, TTL 64; IPv6 hop limit 64):
+// IP-in-IP triggers test::k6in4Tcp and test::k4in6Udp (encap_fixtures.h), and the packets cordon
+// must build for them, written by scapy from RFC 2003/4213/2473 field values (outer header fresh:
+// IPv4 IHL 5, id 0, DF, TTL 64; IPv6 hop limit 64):
 //   k6in4RstToClient = Ether(src=..:02, dst=..:01)
 //       /IP(src="198.51.100.1", dst="192.0.2.1", id=0, flags="DF", ttl=64)
 //       /IPv6(src="2001:db8::2", dst="2001:db8::1", hlim=64)
@@ -207,21 +197,6 @@ namespace {
 //       /IPv6(src="2001:db8:ffff::2", dst="2001:db8:ffff::1", hlim=64)
 //       /IP(src="10.0.0.2", dst="10.0.0.1", id=0, flags="DF", ttl=64)
 //       /UDP(sport=53, dport=5353)/b"xyz"
-const std::vector<uint8_t> k6in4Trigger = {
-    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x45,
-    0x00, 0x00, 0x55, 0x00, 0x01, 0x00, 0x00, 0x40, 0x29, 0x8e, 0x49, 0xc0, 0x00, 0x02, 0x01,
-    0xc6, 0x33, 0x64, 0x01, 0x60, 0x00, 0x00, 0x00, 0x00, 0x19, 0x06, 0x40, 0x20, 0x01, 0x0d,
-    0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01,
-    0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x9c,
-    0x40, 0x01, 0xbb, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x07, 0xd0, 0x50, 0x18, 0x20, 0x00,
-    0x46, 0xcd, 0x00, 0x00, 0x68, 0x65, 0x6c, 0x6c, 0x6f};
-const std::vector<uint8_t> k4in6Trigger = {
-    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x86, 0xdd, 0x60,
-    0x00, 0x00, 0x00, 0x00, 0x1f, 0x04, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x45, 0x00, 0x00, 0x1f, 0x00, 0x01,
-    0x00, 0x00, 0x40, 0x11, 0x66, 0xcb, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02, 0x14,
-    0xe9, 0x00, 0x35, 0x00, 0x0b, 0x12, 0x55, 0x61, 0x62, 0x63};
 const std::vector<uint8_t> k6in4RstToClient = {
     0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x08, 0x00, 0x45, 0x00,
     0x00, 0x50, 0x00, 0x00, 0x40, 0x00, 0x40, 0x29, 0x4e, 0x4f, 0xc6, 0x33, 0x64, 0x01, 0xc0, 0x00,
@@ -247,9 +222,9 @@ const std::vector<uint8_t> k4in6UdpToClient = {
 TEST(InjectTunnelTest, SixInFourRstTowardClientIsReEncapsulated) {
   PacketInfo p;
   Counter why{};
-  ASSERT_EQ(parsePacket(k6in4Trigger, &p, &why), PacketStatus::kOk);
+  ASSERT_EQ(parsePacket(test::k6in4Tcp, &p, &why), PacketStatus::kOk);
   std::vector<uint8_t> out(256);
-  const size_t n = buildTcp(k6in4Trigger, p, Toward::kClient, p.ack, p.seq + p.payload_len,
+  const size_t n = buildTcp(test::k6in4Tcp, p, Toward::kClient, p.ack, p.seq + p.payload_len,
                             kTcpRst | kTcpAck, {}, out);
   out.resize(n);
   EXPECT_EQ(out, k6in4RstToClient);
@@ -258,10 +233,10 @@ TEST(InjectTunnelTest, SixInFourRstTowardClientIsReEncapsulated) {
 TEST(InjectTunnelTest, SixInFourRstTowardServerKeepsDirection) {
   PacketInfo p;
   Counter why{};
-  ASSERT_EQ(parsePacket(k6in4Trigger, &p, &why), PacketStatus::kOk);
+  ASSERT_EQ(parsePacket(test::k6in4Tcp, &p, &why), PacketStatus::kOk);
   std::vector<uint8_t> out(256);
   const size_t n =
-      buildTcp(k6in4Trigger, p, Toward::kServer, p.seq, p.ack, kTcpRst | kTcpAck, {}, out);
+      buildTcp(test::k6in4Tcp, p, Toward::kServer, p.seq, p.ack, kTcpRst | kTcpAck, {}, out);
   out.resize(n);
   EXPECT_EQ(out, k6in4RstToServer);
 }
@@ -269,10 +244,10 @@ TEST(InjectTunnelTest, SixInFourRstTowardServerKeepsDirection) {
 TEST(InjectTunnelTest, FourInSixUdpTowardClientIsReEncapsulated) {
   PacketInfo p;
   Counter why{};
-  ASSERT_EQ(parsePacket(k4in6Trigger, &p, &why), PacketStatus::kOk);
+  ASSERT_EQ(parsePacket(test::k4in6Udp, &p, &why), PacketStatus::kOk);
   const uint8_t payload[] = {'x', 'y', 'z'};
   std::vector<uint8_t> out(256);
-  const size_t n = buildUdpToClient(k4in6Trigger, p, payload, out);
+  const size_t n = buildUdpToClient(test::k4in6Udp, p, payload, out);
   out.resize(n);
   EXPECT_EQ(out, k4in6UdpToClient);
 }
@@ -280,10 +255,10 @@ TEST(InjectTunnelTest, FourInSixUdpTowardClientIsReEncapsulated) {
 TEST(InjectTunnelTest, TooSmallBufferFailsInsideTheOuterHeader) {
   PacketInfo p;
   Counter why{};
-  ASSERT_EQ(parsePacket(k6in4Trigger, &p, &why), PacketStatus::kOk);
+  ASSERT_EQ(parsePacket(test::k6in4Tcp, &p, &why), PacketStatus::kOk);
   for (size_t cap = 0; cap < k6in4RstToServer.size(); ++cap) {
     std::vector<uint8_t> out(cap);
-    EXPECT_EQ(buildTcp(k6in4Trigger, p, Toward::kServer, 1, 2, kTcpRst, {}, out), 0u) << cap;
+    EXPECT_EQ(buildTcp(test::k6in4Tcp, p, Toward::kServer, 1, 2, kTcpRst, {}, out), 0u) << cap;
   }
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dataplane/parse/packet.h"
+#include "tests/unit/dataplane/encap_fixtures.h"
 
 namespace cordon {
 namespace {
@@ -202,13 +203,7 @@ const std::vector<uint8_t> kPppoeV6Udp = {
     0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     0x02, 0x14, 0xe9, 0x00, 0x35, 0x00, 0x0b, 0xca, 0xe2, 0x61, 0x62, 0x63};
-// Ether()/PPPoE(sessionid=0x1234)/Raw(b"\x00\x21" + IP(10.0.0.1 -> 10.0.0.2)/UDP/b"abc"):
-// the two-byte protocol field.
-const std::vector<uint8_t> kPppoeV4Udp = {
-    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x88, 0x64,
-    0x11, 0x00, 0x12, 0x34, 0x00, 0x21, 0x00, 0x21, 0x45, 0x00, 0x00, 0x1f, 0x00, 0x01,
-    0x00, 0x00, 0x40, 0x11, 0x66, 0xcb, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02,
-    0x14, 0xe9, 0x00, 0x35, 0x00, 0x0b, 0x12, 0x55, 0x61, 0x62, 0x63};
+// test::kPppoeV4Udp (encap_fixtures.h): the two-byte protocol field.
 
 TEST(PacketEncapTest, MplsLabelStackToIpv4Tcp) {
   PacketInfo p;
@@ -260,29 +255,29 @@ TEST(PacketEncapTest, PppoeCompressedProtocolIpv6) {
 TEST(PacketEncapTest, PppoeTwoByteProtocolIpv4) {
   PacketInfo p;
   Counter why{};
-  ASSERT_EQ(parsePacket(kPppoeV4Udp, &p, &why), PacketStatus::kOk);
+  ASSERT_EQ(parsePacket(test::kPppoeV4Udp, &p, &why), PacketStatus::kOk);
   EXPECT_EQ(p.pppoe_len_offset, 18);
   EXPECT_EQ(p.l3_offset, 22);
   EXPECT_EQ(ipToString(p.src), "10.0.0.1");
   EXPECT_EQ(p.payload_len, 3);
-  EXPECT_TRUE(l4ChecksumOk(kPppoeV4Udp, p));
+  EXPECT_TRUE(l4ChecksumOk(test::kPppoeV4Udp, p));
 }
 
 TEST(PacketEncapTest, PppoeBadHeaders) {
   PacketInfo p;
   Counter why{};
-  auto bad = kPppoeV4Udp;
+  auto bad = test::kPppoeV4Udp;
   bad[14] = 0x12;  // version 1, type 2
   EXPECT_EQ(parsePacket(bad, &p, &why), PacketStatus::kMalformed);
   EXPECT_EQ(why, Counter::malformed_pppoe);
-  bad = kPppoeV4Udp;
+  bad = test::kPppoeV4Udp;
   bad[18] = 0x40;  // LENGTH beyond the frame
   EXPECT_EQ(parsePacket(bad, &p, &why), PacketStatus::kMalformed);
   EXPECT_EQ(why, Counter::malformed_pppoe);
-  bad = kPppoeV4Udp;
+  bad = test::kPppoeV4Udp;
   bad[20] = 0xc0;  // LCP (0xc021): not IP, passes uninspected
   EXPECT_EQ(parsePacket(bad, &p, &why), PacketStatus::kNonIp);
-  const std::vector<uint8_t> cut(kPppoeV4Udp.begin(), kPppoeV4Udp.begin() + 19);
+  const std::vector<uint8_t> cut(test::kPppoeV4Udp.begin(), test::kPppoeV4Udp.begin() + 19);
   EXPECT_EQ(parsePacket(cut, &p, &why), PacketStatus::kMalformed);
   EXPECT_EQ(why, Counter::malformed_pppoe);
 }
@@ -293,29 +288,9 @@ TEST(PacketEncapTest, PppoeBadHeaders) {
 namespace cordon {
 namespace {
 
-// IP-in-IP fixtures, scapy 2.5 (checksums computed by scapy):
-//   k6in4Tcp = Ether()/IP(src="192.0.2.1", dst="198.51.100.1", id=1)      (protocol 41)
-//              /IPv6(src="2001:db8::1", dst="2001:db8::2")
-//              /TCP(sport=40000, dport=443, seq=1000, ack=2000, flags="PA")/Raw(b"hello")
-//   k4in6Udp = Ether()/IPv6(src="2001:db8:ffff::1", dst="2001:db8:ffff::2")  (next header 4)
-//              /IP(src="10.0.0.1", dst="10.0.0.2", id=1)/UDP(sport=5353, dport=53)/Raw(b"abc")
+// IP-in-IP fixtures: test::k6in4Tcp and test::k4in6Udp (encap_fixtures.h), and, scapy 2.5:
 //   kIpIpIp  = Ether()/IP(192.0.2.1 -> 198.51.100.1)/IP(192.0.2.5 -> 198.51.100.5)
 //              /IP(10.0.0.1 -> 10.0.0.2)/TCP(sport=40000, dport=443, flags="S")
-const std::vector<uint8_t> k6in4Tcp = {
-    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x45,
-    0x00, 0x00, 0x55, 0x00, 0x01, 0x00, 0x00, 0x40, 0x29, 0x8e, 0x49, 0xc0, 0x00, 0x02, 0x01,
-    0xc6, 0x33, 0x64, 0x01, 0x60, 0x00, 0x00, 0x00, 0x00, 0x19, 0x06, 0x40, 0x20, 0x01, 0x0d,
-    0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01,
-    0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x9c,
-    0x40, 0x01, 0xbb, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x07, 0xd0, 0x50, 0x18, 0x20, 0x00,
-    0x46, 0xcd, 0x00, 0x00, 0x68, 0x65, 0x6c, 0x6c, 0x6f};
-const std::vector<uint8_t> k4in6Udp = {
-    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x86, 0xdd, 0x60,
-    0x00, 0x00, 0x00, 0x00, 0x1f, 0x04, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x45, 0x00, 0x00, 0x1f, 0x00, 0x01,
-    0x00, 0x00, 0x40, 0x11, 0x66, 0xcb, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02, 0x14,
-    0xe9, 0x00, 0x35, 0x00, 0x0b, 0x12, 0x55, 0x61, 0x62, 0x63};
 const std::vector<uint8_t> kIpIpIp = {
     0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x45, 0x00,
     0x00, 0x50, 0x00, 0x01, 0x00, 0x00, 0x40, 0x04, 0x8e, 0x73, 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33,
@@ -327,7 +302,7 @@ const std::vector<uint8_t> kIpIpIp = {
 TEST(PacketTunnelTest, SixInFourTcpIsParsedInside) {
   PacketInfo p;
   Counter why{};
-  ASSERT_EQ(parsePacket(k6in4Tcp, &p, &why), PacketStatus::kOk);
+  ASSERT_EQ(parsePacket(test::k6in4Tcp, &p, &why), PacketStatus::kOk);
   EXPECT_EQ(p.l3_offset, 14);
   EXPECT_EQ(p.outer_ip_version, 4);
   EXPECT_EQ(ipToString(p.outer_src), "192.0.2.1");
@@ -343,13 +318,13 @@ TEST(PacketTunnelTest, SixInFourTcpIsParsedInside) {
   EXPECT_EQ(p.dport, 443);
   EXPECT_EQ(p.seq, 1000u);
   EXPECT_EQ(p.payload_len, 5);
-  EXPECT_TRUE(l4ChecksumOk(k6in4Tcp, p));  // the inner pseudo-header (RFC 8200 section 8.1)
+  EXPECT_TRUE(l4ChecksumOk(test::k6in4Tcp, p));  // the inner pseudo-header (RFC 8200 section 8.1)
 }
 
 TEST(PacketTunnelTest, FourInSixUdpIsParsedInside) {
   PacketInfo p;
   Counter why{};
-  ASSERT_EQ(parsePacket(k4in6Udp, &p, &why), PacketStatus::kOk);
+  ASSERT_EQ(parsePacket(test::k4in6Udp, &p, &why), PacketStatus::kOk);
   EXPECT_EQ(p.outer_ip_version, 6);
   EXPECT_EQ(ipToString(p.outer_dst), "2001:db8:ffff::2");
   EXPECT_EQ(p.ip_offset, 14 + 40);
@@ -358,7 +333,7 @@ TEST(PacketTunnelTest, FourInSixUdpIsParsedInside) {
   EXPECT_EQ(p.l4, L4::kUdp);
   EXPECT_EQ(p.dport, 53);
   EXPECT_EQ(p.payload_len, 3);
-  EXPECT_TRUE(l4ChecksumOk(k4in6Udp, p));
+  EXPECT_TRUE(l4ChecksumOk(test::k4in6Udp, p));
 }
 
 TEST(PacketTunnelTest, NotTunnelledLeavesOuterUnset) {
@@ -386,27 +361,27 @@ TEST(PacketTunnelTest, InnerPacketIsBoundedByTheOuterLength) {
   Counter why{};
   // Outer total length one byte short of the inner packet: the inner header claims bytes the
   // outer datagram does not carry, although the frame has them.
-  auto f = k6in4Tcp;
+  auto f = test::k6in4Tcp;
   f[17] = 0x54;
   EXPECT_EQ(parsePacket(f, &p, &why), PacketStatus::kMalformed);
   EXPECT_EQ(why, Counter::malformed_ipv6);
   // Inner version nibble not the one the protocol number announces.
-  f = k4in6Udp;
+  f = test::k4in6Udp;
   f[54] = 0x65;
   EXPECT_EQ(parsePacket(f, &p, &why), PacketStatus::kMalformed);
   EXPECT_EQ(why, Counter::malformed_ipv4);
   // Ethernet padding after the outer datagram is not inner payload.
-  f = k4in6Udp;
+  f = test::k4in6Udp;
   f.insert(f.end(), 10, 0);
   ASSERT_EQ(parsePacket(f, &p, &why), PacketStatus::kOk);
   EXPECT_EQ(p.payload_len, 3);
   // Truncated inside the inner header.
-  const std::vector<uint8_t> cut(k6in4Tcp.begin(), k6in4Tcp.begin() + 14 + 20 + 30);
+  const std::vector<uint8_t> cut(test::k6in4Tcp.begin(), test::k6in4Tcp.begin() + 14 + 20 + 30);
   EXPECT_EQ(parsePacket(cut, &p, &why), PacketStatus::kMalformed);
 }
 
 TEST(PacketTunnelTest, OuterFragmentIsNotOpened) {
-  auto f = k6in4Tcp;
+  auto f = test::k6in4Tcp;
   f[20] = 0x20;  // More Fragments: the inner packet is incomplete
   PacketInfo p;
   Counter why{};

@@ -58,7 +58,7 @@ std::string nameOf(const DnsQuery& q) {
   return std::string(q.name, q.name_len);
 }
 
-// A real query: glibc 2.36's stub resolver (Debian 12) asking for www.Example.COM A, caught by
+// A real query: glibc 2.36's resolver library (Debian 12) asking for www.Example.COM A, caught by
 // a Python UDP socket bound to 127.0.0.1:53 and printed as hex:
 //   echo "nameserver 127.0.0.1" > /tmp/resolv.conf
 //   python3 -c 'import socket; s=socket.socket(2,2); s.bind(("127.0.0.1",53));
